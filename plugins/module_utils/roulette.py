@@ -1,0 +1,419 @@
+# Copyright (c) 2026, the rustkmod.roulette authors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Parsers for what the kernel-roulette driver and the kernel say.
+
+Shared by the spin and roulette_info modules and by the roles (through
+module code).  Everything here is pure text handling: no file access, so it
+can be tested on any machine.  Runs on the target's Python (3.9 or later):
+no match statements, no 3.10+ typing syntax evaluated at run time.
+"""
+
+from __future__ import annotations
+
+import re
+
+DEVICE_NAME = "kernel-roulette"
+DRIVER_NAME = "roulette"
+
+# --- line splitting and prefixes -------------------------------------------
+
+# /dev/kmsg record header: "PRI,SEQ,USEC,FLAGS[,...];message".
+_KMSG_HEADER_RE = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;")
+# `dmesg -r` / syslog priority prefix: "<4>".
+_PRIORITY_RE = re.compile(r"^<\d{1,3}>")
+# Monotonic timestamp: "[   12.345678]" (also "[12.3]", "[ +0.000123]" of --time-format delta).
+_MONO_TS_RE = re.compile(r"^\[\s*[+-]?\d+(?:[.,]\d+)?(?:\s*<\s*[+-]?\d+(?:[.,]\d+)?>)?\s*\]\s?")
+# Human/ctime timestamp from `dmesg -T`: "[Thu Nov 26 19:00:00 2026]" (any locale words).
+_CTIME_TS_RE = re.compile(r"^\[[^\]\d]*[^\]]*\d{1,2}:\d{2}:\d{2}[^\]]*\]\s?")
+# ISO timestamp from `dmesg --time-format iso`: "2026-11-26T19:00:00,123456+00:00".
+_ISO_TS_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\s+"
+)
+# syslog/journal style "Nov 26 19:00:00 host kernel: " and bare "kernel: ".
+_SYSLOG_RE = re.compile(r"^[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}\s+\S+\s+kernel:\s?")
+_KERNEL_TAG_RE = re.compile(r"^kernel:\s?")
+# dmesg facility/level decoding (`dmesg -x`): "kern  :warn  : ".
+_FACILITY_RE = re.compile(
+    r"^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local\d)\s*:"
+    r"\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s?"
+)
+# The driver's own pr_fmt prefix, and the caller id some kernels add: "[T123] ".
+_DRIVER_PREFIX_RE = re.compile(r"^(?:kernel[-_]roulette|roulette):\s*")
+_CALLER_RE = re.compile(r"^\[\s*[TC]\d+\]\s?")
+
+
+def to_text(data):
+    """Decode bytes from the kernel tolerantly (the log is not always UTF-8)."""
+    if data is None:
+        return ""
+    if isinstance(data, bytes):
+        return data.decode("utf-8", errors="replace")
+    return str(data)
+
+
+def split_lines(text):
+    """Split kernel text into lines; CRLF, lone CR and NUL padding tolerated."""
+    text = to_text(text).replace("\x00", "")
+    return [line for line in re.split(r"\r\n|\r|\n", text) if line.strip()]
+
+
+def strip_prefixes(line):
+    """Return the message of one log line, without timestamps and tags.
+
+    Accepts plain `dmesg`, `dmesg -r` (priority), `dmesg -T`, `dmesg -x`,
+    `dmesg --time-format iso`, /dev/kmsg records, syslog/journal lines and
+    the driver's `roulette: ` prefix, in any combination.
+    """
+    line = to_text(line).rstrip("\r\n")
+    previous = None
+    while line != previous:
+        previous = line
+        line = line.lstrip()
+        for regex in (_KMSG_HEADER_RE, _PRIORITY_RE, _FACILITY_RE, _ISO_TS_RE,
+                      _SYSLOG_RE, _MONO_TS_RE, _CTIME_TS_RE, _CALLER_RE,
+                      _KERNEL_TAG_RE, _DRIVER_PREFIX_RE):
+            line = regex.sub("", line, count=1)
+    return line.strip()
+
+
+def messages(text):
+    """Split text into lines and strip every line's prefixes."""
+    return [strip_prefixes(line) for line in split_lines(text)]
+
+
+# --- the driver's load messages ---------------------------------------------
+
+_REGISTERED_RE = re.compile(r"Registered\s+kernel-roulette\s+with\s+major\s+device\s+number\s+(\d+)")
+_MKNOD_RE = re.compile(r"mknod\s+(\S+)\s+c\s+(\d+)\s+(\d+)")
+_CHANCE_RE = re.compile(r"Panic\s+probability:\s*(\d+)\s*/\s*100")
+LOAD_MARKER = "Registered kernel-roulette"
+
+
+def last_load_lines(text):
+    """Lines from the last `Registered kernel-roulette` marker to the end.
+
+    A ring buffer can hold several loads (reloads with another chance); only
+    the newest one describes the driver that is loaded now.  Returns [] when
+    there is no marker at all.
+    """
+    lines = split_lines(text)
+    start = None
+    for index, line in enumerate(lines):
+        if _REGISTERED_RE.search(line) or LOAD_MARKER in line:
+            start = index
+    if start is None:
+        return []
+    return lines[start:]
+
+
+def parse_load(text):
+    """Parse the newest load's messages.
+
+    Returns a dict with `major` (int or None), `mknod` ({path, major, minor}
+    or None), `chance` (int or None) and `lines` (the raw lines of that load).
+    A line truncated before its number gives None for that value.
+    """
+    lines = last_load_lines(text)
+    result = {"major": None, "mknod": None, "chance": None, "lines": lines}
+    for raw in lines:
+        msg = strip_prefixes(raw)
+        match = _REGISTERED_RE.search(msg)
+        if match and result["major"] is None:
+            result["major"] = int(match.group(1))
+            continue
+        match = _MKNOD_RE.search(msg)
+        if match and result["mknod"] is None:
+            result["mknod"] = {
+                "path": match.group(1),
+                "major": int(match.group(2)),
+                "minor": int(match.group(3)),
+            }
+            continue
+        match = _CHANCE_RE.search(msg)
+        if match and result["chance"] is None:
+            result["chance"] = int(match.group(1))
+    if result["major"] is None and result["mknod"] is not None:
+        # "Registered ..." was truncated; the mknod hint names the same major.
+        result["major"] = result["mknod"]["major"]
+    return result
+
+
+def parse_major_from_dmesg(text):
+    """The major number registered by the newest load, or None."""
+    return parse_load(text)["major"]
+
+
+# --- lines written since a point -------------------------------------------
+
+def lines_since(before, after, anchor_size=3):
+    """Lines of `after` that were not yet in `before`.
+
+    Both are dmesg texts (timestamped or not) taken before and after an
+    action.  The last `anchor_size` lines of `before` are searched in
+    `after` (newest occurrence); what follows them is new.  When the anchor
+    is gone (ring buffer wrapped or was cleared) every line of `after` is
+    new.  When `before` is empty, all of `after` is new.
+    """
+    old = split_lines(before)
+    new = split_lines(after)
+    if not old:
+        return new
+    for size in range(min(anchor_size, len(old)), 0, -1):
+        anchor = old[-size:]
+        for start in range(len(new) - size, -1, -1):
+            if new[start:start + size] == anchor:
+                return new[start + size:]
+    return new
+
+
+def lines_after_marker(text, marker):
+    """Lines after the newest line containing `marker` (all when absent)."""
+    lines = split_lines(text)
+    position = None
+    for index, line in enumerate(lines):
+        if marker in line:
+            position = index
+    if position is None:
+        return lines
+    return lines[position + 1:]
+
+
+_SECONDS_RE = re.compile(r"^\s*(?:<\d{1,3}>)?\s*\[\s*(\d+(?:[.,]\d+)?)\s*\]")
+
+
+def line_seconds(line):
+    """Monotonic seconds of a `[ 12.345678]` line, or None."""
+    match = _SECONDS_RE.match(to_text(line))
+    if not match:
+        return None
+    return float(match.group(1).replace(",", "."))
+
+
+def lines_after_seconds(text, seconds):
+    """Lines stamped later than `seconds` (monotonic, as /proc/uptime).
+
+    Lines without a timestamp (continuations) follow the previous decision.
+    """
+    result = []
+    keep = False
+    for line in split_lines(text):
+        stamp = line_seconds(line)
+        if stamp is not None:
+            keep = stamp > seconds
+        if keep:
+            result.append(line)
+    return result
+
+
+# --- /dev/kmsg records -------------------------------------------------------
+
+def parse_kmsg_record(record):
+    """Parse one /dev/kmsg record into (seq, usec, message) or None.
+
+    Continuation lines (" KEY=value" dictionary entries) are dropped.
+    """
+    text = to_text(record)
+    first = text.split("\n", 1)[0]
+    match = re.match(r"^(\d+),(\d+),(\d+),[^;]*;(.*)$", first)
+    if not match:
+        return None
+    return int(match.group(2)), int(match.group(3)), match.group(4)
+
+
+# --- /proc/devices -----------------------------------------------------------
+
+def parse_proc_devices(text):
+    """Parse /proc/devices into {'character': {name: [majors]}, 'block': {...}}."""
+    sections = {"character": {}, "block": {}}
+    current = None
+    for line in split_lines(text):
+        stripped = line.strip()
+        lower = stripped.lower()
+        if lower.startswith("character devices"):
+            current = "character"
+            continue
+        if lower.startswith("block devices"):
+            current = "block"
+            continue
+        if current is None:
+            continue
+        match = re.match(r"^(\d+)\s+(\S+)$", stripped)
+        if match:
+            sections[current].setdefault(match.group(2), []).append(int(match.group(1)))
+    return sections
+
+
+def char_major(text, name=DEVICE_NAME):
+    """Major of the character device `name` in /proc/devices, or None.
+
+    Block devices of the same name are ignored.  When a name is listed
+    twice (should not happen) the highest major wins: dynamic majors are
+    handed out from the top down, so it is the newest registration.
+    """
+    majors = parse_proc_devices(text)["character"].get(name)
+    if not majors:
+        return None
+    return max(majors)
+
+
+# --- the device's answer -----------------------------------------------------
+
+_SURVIVED_RE = re.compile(
+    r"Survived\W*\s*sampled\s+value\s+is\s+(\d+)\s*,?\s*which\s+is\s*>=\s*(\d+)"
+)
+
+
+def parse_survived(text):
+    """Parse the device's answer into {'value': S, 'chance': C}, or None."""
+    match = _SURVIVED_RE.search(to_text(text))
+    if not match:
+        return None
+    return {"value": int(match.group(1)), "chance": int(match.group(2))}
+
+
+# --- panic markers -----------------------------------------------------------
+
+_RUST_PANIC_RE = re.compile(r"Rust\s+panic\s*@\s*(\S+?:\d+)(?::\d+)?")
+_BOOM_RE = re.compile(r"\bBoom!")
+_BUG_RE = re.compile(r"kernel BUG at\s+(\S+?)!?$")
+_OOPS_RE = re.compile(r"(?:Oops|invalid opcode)\s*:")
+
+
+def parse_panic(text):
+    """Look for the driver's panic markers in kernel log text.
+
+    Returns {'confirmed', 'rust_panic', 'location', 'message', 'boom',
+    'bug', 'bug_location', 'oops'}.  `confirmed` is true when the Rust panic
+    line or `Boom!` was seen together with a BUG or an oops, or the Rust
+    panic line and Boom! both were seen (the oops may have been cut off).
+    """
+    msgs = messages(text) if not isinstance(text, list) else [strip_prefixes(m) for m in text]
+    result = {
+        "confirmed": False,
+        "rust_panic": False,
+        "location": None,
+        "message": None,
+        "boom": False,
+        "bug": False,
+        "bug_location": None,
+        "oops": False,
+    }
+    for index, msg in enumerate(msgs):
+        match = _RUST_PANIC_RE.search(msg)
+        if match:
+            result["rust_panic"] = True
+            result["location"] = match.group(1)
+            # The panic handler prints the message on the next line.
+            if index + 1 < len(msgs) and not _BUG_RE.search(msgs[index + 1]):
+                result["message"] = msgs[index + 1]
+            continue
+        if _BOOM_RE.search(msg):
+            result["boom"] = True
+        match = _BUG_RE.search(msg)
+        if match:
+            result["bug"] = True
+            result["bug_location"] = match.group(1)
+            continue
+        if _OOPS_RE.search(msg):
+            result["oops"] = True
+    driver = result["rust_panic"] or result["boom"]
+    kernel = result["bug"] or result["oops"]
+    result["confirmed"] = bool((driver and kernel) or (result["rust_panic"] and result["boom"]))
+    return result
+
+
+PANIC_MARKERS = ("Rust panic @", "Boom!", "kernel BUG at")
+
+
+def panic_window(lines, before=5, limit=100):
+    """The interesting part of a death's log: from a few lines before the
+    first panic marker, at most `limit` lines.  All lines (capped) when no
+    marker is present."""
+    lines = list(lines)
+    first = None
+    for index, line in enumerate(lines):
+        if any(marker in line for marker in PANIC_MARKERS):
+            first = index
+            break
+    if first is None:
+        return lines[-limit:]
+    start = max(0, first - before)
+    return lines[start:start + limit]
+
+
+# --- taint -------------------------------------------------------------------
+
+# Bit, letter, meaning: Linux Documentation/admin-guide/tainted-kernels.rst.
+TAINT_FLAGS = (
+    (0, "P", "proprietary module was loaded"),
+    (1, "F", "module was force loaded"),
+    (2, "S", "kernel running on an out of specification system"),
+    (3, "R", "module was force unloaded"),
+    (4, "M", "processor reported a Machine Check Exception (MCE)"),
+    (5, "B", "bad page referenced or some unexpected page flags"),
+    (6, "U", "taint requested by userspace application"),
+    (7, "D", "kernel died recently, i.e. there was an OOPS or BUG"),
+    (8, "A", "an ACPI table was overridden by user"),
+    (9, "W", "kernel issued warning"),
+    (10, "C", "staging driver was loaded"),
+    (11, "I", "workaround for bug in platform firmware applied"),
+    (12, "O", "externally-built (out-of-tree) module was loaded"),
+    (13, "E", "unsigned module was loaded"),
+    (14, "L", "soft lockup occurred"),
+    (15, "K", "kernel has been live patched"),
+    (16, "X", "auxiliary taint, defined for and used by distros"),
+    (17, "T", "kernel was built with the struct randomization plugin"),
+    (18, "N", "an in-kernel test has been run"),
+    (19, "J", "userspace used a mutating debug operation in fwctl"),
+)
+
+
+def decode_taint(value):
+    """Decode /proc/sys/kernel/tainted.
+
+    Returns {'value': int, 'letters': 'DOE', 'flags': [{'bit', 'letter',
+    'description'}]}; unknown bits get letter '?'.  A value that cannot be
+    parsed gives value None.
+    """
+    try:
+        number = int(to_text(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        return {"value": None, "letters": "", "flags": []}
+    known = {bit: (letter, desc) for bit, letter, desc in TAINT_FLAGS}
+    flags = []
+    bit = 0
+    remaining = number
+    while remaining:
+        if remaining & 1:
+            letter, desc = known.get(bit, ("?", f"unknown taint bit {bit}"))
+            flags.append({"bit": bit, "letter": letter, "description": desc})
+        remaining >>= 1
+        bit += 1
+    return {"value": number, "letters": "".join(f["letter"] for f in flags), "flags": flags}
+
+
+# --- small /proc and /sys texts ----------------------------------------------
+
+def parse_lockdown(text):
+    """Selected mode of /sys/kernel/security/lockdown ("none [integrity] confidentiality")."""
+    match = re.search(r"\[(\w+)\]", to_text(text))
+    return match.group(1) if match else None
+
+
+def parse_bool_param(text):
+    """A module parameter of type bool: 'Y'/'N' (or 1/0) -> True/False, else None."""
+    value = to_text(text).strip().upper()
+    if value in ("Y", "1", "TRUE"):
+        return True
+    if value in ("N", "0", "FALSE"):
+        return False
+    return None
+
+
+def parse_int(text):
+    """An integer from a /proc or /sys file, or None."""
+    try:
+        return int(to_text(text).strip())
+    except ValueError:
+        return None

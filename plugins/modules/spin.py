@@ -1,0 +1,858 @@
+#!/usr/bin/python
+# Copyright (c) 2026, the rustkmod.roulette authors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: spin
+short_description: Spin the kernel roulette (open and read /dev/kernel-roulette)
+version_added: 1.0.0
+description:
+  - Opens and reads the C(kernel-roulette) character device O(count) times. Every read makes the
+    driver sample a value S in 0..99; when S is at least the driver's chance C the read answers
+    C(Survived... sampled value is S, which is >= C), otherwise the driver's Rust code panics,
+    the kernel raises C(BUG) and kills the reading process.
+  - The reads run in one worker process, forked once, that loops over the spins and reports each
+    result through a pipe, so a C(BUG) kills the worker, never the module, and thousands of
+    spins take seconds. After a death a new worker is started only when spinning goes on
+    (O(stop_on_death=false)).
+  - Each death is confirmed from the kernel log lines written during that spin (C(/dev/kmsg),
+    or C(dmesg) when C(/dev/kmsg) cannot be read), by the markers C(Rust panic @ file:line),
+    C(Boom!) and C(kernel BUG at).
+  - A death is not a failure of the module; the task succeeds and the facts tell what happened.
+    The module fails only for bad options and for a host that cannot be spun (driver not loaded,
+    device missing, not a character device, major mismatch, unexpected chance).
+  - Returns the results as the O(ansible_facts.roulette) fact.
+author:
+  - rustkmod.roulette authors
+options:
+  device:
+    description:
+      - Path of the character device node of the driver.
+    type: path
+    default: /dev/kernel-roulette
+  count:
+    description:
+      - Number of spins (open and read of the device). At least 1.
+    type: int
+    default: 1
+  stop_on_death:
+    description:
+      - Stop at the first death. When V(false), a new worker is started after each death and
+        spinning goes on until O(count) spins or O(max_deaths) deaths.
+    type: bool
+    default: true
+  max_deaths:
+    description:
+      - Stop after this many deaths (only matters with O(stop_on_death=false)).
+      - Unlimited when not set.
+    type: int
+  timeout:
+    description:
+      - Seconds one spin may take. A spin that takes longer is recorded as a C(timeout), its
+        worker is killed (C(SIGKILL)); a worker stuck in the kernel (state C(D)) may not die,
+        which is reported in RV(ansible_facts.roulette.stuck_workers) instead of waiting for it.
+    type: float
+    default: 10
+  stop_on_timeout:
+    description:
+      - Stop spinning after a timeout. A worker that could not be killed always stops spinning.
+    type: bool
+    default: true
+  record_spins:
+    description:
+      - Return the list of spins in RV(ansible_facts.roulette.spins).
+    type: bool
+    default: true
+  spins_limit:
+    description:
+      - At most this many spins are listed in RV(ansible_facts.roulette.spins) (the first ones);
+        deaths, timeouts and errors are always listed. Counters and RV(ansible_facts.roulette.values)
+        cover every spin.
+    type: int
+    default: 1000
+  expect_chance:
+    description:
+      - Fail before spinning when the driver's chance (its C(chance) parameter) is not this value.
+      - Also compared with the chance the device reports in its answers.
+    type: int
+  confirm_deaths:
+    description:
+      - Read the kernel log after each death to confirm it (panic markers, location).
+    type: bool
+    default: true
+  kernel_lines_limit:
+    description:
+      - At most this many kernel log lines are returned for a death.
+    type: int
+    default: 60
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Nothing is spun. The facts tell what would be done, RV(ansible_facts.roulette.problems)
+        lists what would stop a real run (an earlier task in check mode may not have loaded the
+        driver, so such problems do not fail the task in check mode).
+  diff_mode:
+    support: none
+  facts:
+    support: full
+notes:
+  - The task reports C(changed) when at least one spin was done, because every read samples the kernel's
+    random numbers and a death oopses the kernel and taints it (flag C(D)).
+  - The module has to run as root (or as a user allowed to open the device node).
+  - A kernel with C(kernel.panic_on_oops=1) panics at the first death and the host goes down;
+    the module then never returns. The preflight role refuses such hosts.
+seealso:
+  - module: rustkmod.roulette.roulette_info
+"""
+
+EXAMPLES = r"""
+- name: Spin once
+  rustkmod.roulette.spin:
+
+- name: Spin 1000 times, keep going after deaths, stop after 3
+  rustkmod.roulette.spin:
+    count: 1000
+    stop_on_death: false
+    max_deaths: 3
+    expect_chance: 5
+    spins_limit: 20
+
+- name: Show how the host fared
+  ansible.builtin.debug:
+    msg: >-
+      {{ ansible_facts['roulette']['survived'] }} survived,
+      {{ ansible_facts['roulette']['died'] }} died
+      (observed rate {{ ansible_facts['roulette']['observed_death_rate'] }},
+      chance {{ ansible_facts['roulette']['chance'] }}%)
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts about the spins.
+  returned: always
+  type: dict
+  contains:
+    roulette:
+      description: The results of the spins.
+      returned: always
+      type: dict
+      contains:
+        device:
+          description: Path of the device node.
+          type: str
+          sample: /dev/kernel-roulette
+        chance:
+          description: The driver's panic probability in percent (its C(chance) parameter), null when unreadable.
+          type: int
+          sample: 5
+        chance_seen:
+          description: The chance the device reported in its answers (null before any survived spin).
+          type: int
+          sample: 5
+        major:
+          description: The driver's major number from C(/proc/devices).
+          type: int
+          sample: 247
+        count_requested:
+          description: Value of O(count).
+          type: int
+          sample: 100
+        spins_done:
+          description: Spins that have an outcome (survived, died, timeout or error).
+          type: int
+          sample: 21
+        survived:
+          description: Spins that read the C(Survived...) answer (or another answer, see RV(ansible_facts.roulette.unparsed)).
+          type: int
+          sample: 20
+        unparsed:
+          description: Survived spins whose answer could not be parsed.
+          type: int
+          sample: 0
+        died:
+          description: Spins whose worker was killed (or exited with an error code) during the read.
+          type: int
+          sample: 1
+        timeouts:
+          description: Spins that took longer than O(timeout).
+          type: int
+          sample: 0
+        errors:
+          description: Spins whose open or read failed with an error (the device went away, permission).
+          type: int
+          sample: 0
+        spins:
+          description:
+            - Spins in order, at most O(spins_limit) plus every death, timeout and error.
+              Empty with O(record_spins=false).
+            - Each has C(n) (1-based), C(outcome) (V(survived), V(died), V(timeout), V(error)) and C(value)
+              (the sampled value, null when unknown); deaths also have C(signal), C(exit_code), C(confirmed),
+              C(location); errors have C(msg).
+          type: list
+          elements: dict
+          sample: [{"n": 1, "outcome": "survived", "value": 42}, {"n": 2, "outcome": "died", "value": null,
+                    "signal": "SIGSEGV", "exit_code": null, "confirmed": true, "location": "src/lib.rs:31"}]
+        spins_truncated:
+          description: Whether some survived spins were left out of RV(ansible_facts.roulette.spins).
+          type: bool
+        values:
+          description: Summary of the sampled values of survived spins (C(min), C(max), C(mean), C(histogram) of 10 buckets 0-9 .. 90-99).
+          type: dict
+          sample: {"min": 5, "max": 99, "mean": 52.1, "histogram": [0, 10, 9, 11, 10, 10, 10, 9, 11, 10]}
+        first_death:
+          description:
+            - The first death, null when none. Keys C(spin), C(value) (null, the kernel does not tell), C(signal), C(exit_code),
+              C(time), C(confirmed), C(location) (C(src/lib.rs:LINE) of the Rust panic), C(message), C(bug_location),
+              C(kernel_lines) (log lines of that spin, from a few lines before the panic).
+          type: dict
+        deaths:
+          description: Every death, as RV(ansible_facts.roulette.first_death) without C(kernel_lines).
+          type: list
+          elements: dict
+        taint_before:
+          description: C(/proc/sys/kernel/tainted) before spinning, decoded (C(value), C(letters), C(flags)).
+          type: dict
+          sample: {"value": 12288, "letters": "OE", "flags": [{"bit": 12, "letter": "O", "description": "..."}]}
+        taint_after:
+          description: The same after spinning.
+          type: dict
+        alive:
+          description: Whether the host is still fit to spin (driver loaded, device present, no stuck worker).
+          type: bool
+        stop_reason:
+          description: Why spinning stopped (V(count), V(death), V(max_deaths), V(timeout), V(stuck), V(error), V(check_mode)).
+          type: str
+        stuck_workers:
+          description: Workers that did not die after C(SIGKILL) (C(pid), C(state), C(wchan)).
+          type: list
+          elements: dict
+        kernel_log_source:
+          description: Where deaths were confirmed from (V(kmsg), V(dmesg), V(none)).
+          type: str
+        observed_death_rate:
+          description: Deaths divided by spins done (0 when none done).
+          type: float
+          sample: 0.05
+        expected_death_rate:
+          description: The driver's chance as a rate (chance / 100), null when unknown.
+          type: float
+          sample: 0.05
+        elapsed:
+          description: Seconds spent spinning.
+          type: float
+        spins_per_second:
+          description: Spins done per second of spinning.
+          type: float
+        started:
+          description: When spinning started (ISO 8601, UTC).
+          type: str
+        finished:
+          description: When spinning ended (ISO 8601, UTC).
+          type: str
+        check_mode:
+          description: Whether this was a check mode run (nothing spun).
+          type: bool
+        problems:
+          description: In check mode, what would stop a real run.
+          type: list
+          elements: str
+"""
+
+import errno
+import os
+import select
+import signal
+import stat
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import (
+    DEVICE_NAME,
+    DRIVER_NAME,
+    char_major,
+    decode_taint,
+    lines_since,
+    panic_window,
+    parse_int,
+    parse_kmsg_record,
+    parse_panic,
+    parse_survived,
+    to_text,
+)
+
+
+def _utcnow():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def read_device(path, spin):
+    """Open the device, read its answer to EOF (at most 4 KiB), close it.
+
+    This runs in the worker: if the driver panics, the kernel kills the
+    worker inside os.read().
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        chunks = []
+        size = 0
+        while size < 4096:
+            data = os.read(fd, 4096)
+            if not data:
+                break
+            chunks.append(data)
+            size += len(data)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+class KernelLog:
+    """New kernel log lines since the start of the run (or the last read)."""
+
+    def __init__(self, kmsg_path="/dev/kmsg", dmesg=None):
+        self.kmsg_path = kmsg_path
+        self.dmesg = dmesg
+        self.fd = None
+        self.before = ""
+        self.source = "none"
+
+    def start(self):
+        try:
+            self.fd = os.open(self.kmsg_path, os.O_RDONLY | os.O_NONBLOCK)
+            os.lseek(self.fd, 0, os.SEEK_END)
+            self.source = "kmsg"
+            return
+        except OSError:
+            if self.fd is not None:
+                os.close(self.fd)
+            self.fd = None
+        if self.dmesg is not None:
+            text = self.dmesg()
+            if text is not None:
+                self.before = text
+                self.source = "dmesg"
+
+    def _read_kmsg(self, limit=20000):
+        lines = []
+        while len(lines) < limit:
+            try:
+                record = os.read(self.fd, 8192)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                if exc.errno == errno.EPIPE:
+                    continue  # records were overwritten; the next read goes on
+                break
+            if not record:
+                break
+            # /dev/kmsg gives one record per read; a copy of the log in a
+            # plain file gives many: take every header line.
+            for raw in record.split(b"\n"):
+                if not raw or raw[:1] == b" ":
+                    continue  # empty, or a " KEY=value" continuation
+                parsed = parse_kmsg_record(raw)
+                if parsed is None:
+                    continue
+                _seq, usec, message = parsed
+                lines.append(f"[{usec // 1000000:5d}.{usec % 1000000:06d}] {message}")
+        return lines
+
+    def read_new(self):
+        if self.source == "kmsg":
+            return self._read_kmsg()
+        if self.source == "dmesg":
+            after = self.dmesg()
+            if after is None:
+                return []
+            lines = lines_since(self.before, after)
+            self.before = after
+            return lines
+        return []
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _proc_state(pid):
+    """State letter and wchan of a process, for a worker that would not die."""
+    info = {"pid": pid, "state": None, "wchan": None}
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            info["state"] = handle.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        pass
+    try:
+        with open(f"/proc/{pid}/wchan") as handle:
+            info["wchan"] = handle.read().strip() or None
+    except OSError:
+        pass
+    return info
+
+
+def _signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"SIG{number}"
+
+
+class SpinRunner:
+    """Runs the spins through one forked worker at a time.
+
+    `reader(path, n)` is what the worker calls for spin n; it defaults to a
+    real open and read of the device.  Tests pass their own reader to make
+    the worker survive, die or hang.
+    """
+
+    def __init__(self, device, timeout, reader=read_device, kernel_log=None,
+                 kill_grace=2.0, clock=time.monotonic):
+        self.device = device
+        self.timeout = timeout
+        self.reader = reader
+        self.kernel_log = kernel_log
+        self.kill_grace = kill_grace
+        self.clock = clock
+
+    # -- worker side -------------------------------------------------------
+
+    def _worker(self, wfd, first, last):
+        """Loop over spins first..last; one result line per spin. Never returns."""
+        code = 0
+        try:
+            for number in range(first, last + 1):
+                try:
+                    data = self.reader(self.device, number)
+                except OSError as exc:
+                    text = f"E {exc.errno or 0} {exc.strerror or exc}\n"
+                    os.write(wfd, text.encode("utf-8", "replace"))
+                    code = 2
+                    break
+                parsed = parse_survived(data)
+                if parsed is not None:
+                    line = f"S {parsed['value']} {parsed['chance']}\n"
+                else:
+                    line = "U {}\n".format(to_text(data)[:200].replace("\n", "\\n").replace("\r", "\\r"))
+                os.write(wfd, line.encode("utf-8", "replace"))
+        except BaseException as exc:  # noqa: BLE001 - the worker must never return into the module
+            code = 3
+            try:
+                message = str(exc).replace("\n", " ")
+                os.write(wfd, f"X {message}\n".encode("utf-8", "replace"))
+            except BaseException:  # noqa: BLE001, S110 - nothing left to tell it to
+                pass
+        finally:
+            os._exit(code)
+
+    def _start_worker(self, first, last):
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child (coverage cannot see it)
+            os.close(rfd)
+            self._worker(wfd, first, last)
+        os.close(wfd)
+        return pid, rfd
+
+    # -- parent side -------------------------------------------------------
+
+    def _reap(self, pid, wait):
+        """waitpid with a bound: returns the status, or None if still running."""
+        end = self.clock() + wait
+        while True:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return 0
+            if done:
+                return status
+            if self.clock() >= end:
+                return None
+            time.sleep(0.01)
+
+    def spin(self, count, stop_on_death=True, max_deaths=None, stop_on_timeout=True, record=None):
+        """Do up to `count` spins; call record(event) for each outcome.
+
+        Returns (stop_reason, stuck_workers).
+        """
+        done = 0
+        deaths = 0
+        stuck = []
+        while done < count:
+            pid, rfd = self._start_worker(done + 1, count)
+            buffer = b""
+            deadline = self.clock() + self.timeout
+            stop = None
+            timed_out = False
+            try:
+                while True:
+                    remaining = deadline - self.clock()
+                    if remaining <= 0:
+                        timed_out = True
+                        break
+                    try:
+                        ready, _w, _x = select.select([rfd], [], [], remaining)
+                    except InterruptedError:  # pragma: no cover - Python retries EINTR itself
+                        continue
+                    if not ready:
+                        continue
+                    chunk = os.read(rfd, 65536)
+                    if not chunk:
+                        break
+                    buffer += chunk
+                    lines = buffer.split(b"\n")
+                    buffer = lines.pop()
+                    for line in lines:
+                        done += 1
+                        event = self._parse_line(done, line)
+                        record(event)
+                        if event["outcome"] == "error":
+                            stop = "error"
+                    deadline = self.clock() + self.timeout
+            finally:
+                os.close(rfd)
+
+            if timed_out:
+                done += 1
+                os.kill(pid, signal.SIGKILL)
+                status = self._reap(pid, self.kill_grace)
+                event = {"n": done, "outcome": "timeout", "value": None}
+                if status is None:
+                    info = _proc_state(pid)
+                    stuck.append(info)
+                    event["stuck"] = info
+                record(event)
+                if status is None:
+                    return "stuck", stuck
+                if stop_on_timeout:
+                    return "timeout", stuck
+                continue
+
+            status = self._reap(pid, max(self.kill_grace, self.timeout))
+            if status is None:
+                # Pipe closed but the worker does not exit: stuck in exit.
+                stuck.append(_proc_state(pid))
+                return "stuck", stuck
+            if stop is not None:
+                return stop, stuck
+            if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+                if done < count:  # pragma: no cover - the worker exits 0 only when done
+                    return "error", stuck
+                return "count", stuck
+            # Killed (BUG() kills with SIGSEGV) or exited abnormally: the
+            # spin in progress died.
+            done += 1
+            deaths += 1
+            event = {"n": done, "outcome": "died", "value": None,
+                     "signal": None, "exit_code": None, "time": _utcnow()}
+            if os.WIFSIGNALED(status):
+                event["signal"] = _signal_name(os.WTERMSIG(status))
+            else:
+                event["exit_code"] = os.WEXITSTATUS(status)
+            self._confirm(event)
+            record(event)
+            if stop_on_death:
+                return "death", stuck
+            if max_deaths is not None and deaths >= max_deaths:
+                return "max_deaths", stuck
+        return "count", stuck
+
+    def _confirm(self, event):
+        event["confirmed"] = False
+        event["location"] = None
+        event["kernel_lines"] = []
+        if self.kernel_log is None or self.kernel_log.source == "none":
+            return
+        lines = self.kernel_log.read_new()
+        panic = parse_panic(lines)
+        # The oops is stored in the log before the task exits, so the lines
+        # are normally all there.  When only part of them is (the driver's
+        # lines without the BUG, say), look again briefly; when there is no
+        # marker at all, do not wait: it was another kind of death.
+        tries = 0
+        while not panic["confirmed"] and tries < 5 and (
+                panic["rust_panic"] or panic["boom"] or panic["bug"] or panic["oops"]):
+            time.sleep(0.05)
+            lines.extend(self.kernel_log.read_new())
+            panic = parse_panic(lines)
+            tries += 1
+        event["confirmed"] = panic["confirmed"]
+        event["location"] = panic["location"]
+        event["message"] = panic["message"]
+        event["bug_location"] = panic["bug_location"]
+        event["kernel_lines"] = lines
+
+    @staticmethod
+    def _parse_line(number, line):
+        text = to_text(line)
+        kind, _sep, rest = text.partition(" ")
+        if kind == "S":
+            value, _sep, chance = rest.partition(" ")
+            return {"n": number, "outcome": "survived", "value": int(value), "chance": int(chance)}
+        if kind == "E":
+            code, _sep, message = rest.partition(" ")
+            return {"n": number, "outcome": "error", "value": None,
+                    "errno": parse_int(code), "msg": message}
+        if kind == "X":
+            return {"n": number, "outcome": "error", "value": None, "errno": None,
+                    "msg": f"worker failed: {rest}"}
+        return {"n": number, "outcome": "survived", "value": None, "text": rest}
+
+
+class Spin:
+    """The module's logic: checks, spinning, facts."""
+
+    runner_class = SpinRunner
+
+    def __init__(self, module, root="/", reader=read_device, kill_grace=2.0):
+        self.module = module
+        self.params = module.params
+        self.root = root
+        self.reader = reader
+        self.kill_grace = kill_grace
+        self.problems = []
+
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    def read(self, *parts):
+        try:
+            with open(self.path(*parts), "rb") as handle:
+                return to_text(handle.read())
+        except OSError:
+            return None
+
+    def taint(self):
+        text = self.read("proc/sys/kernel/tainted")
+        return decode_taint(text) if text is not None else {"value": None, "letters": "", "flags": []}
+
+    def driver_loaded(self):
+        return os.path.isdir(self.path("sys/module", DRIVER_NAME))
+
+    def validate_options(self):
+        p = self.params
+        if p["count"] < 1:
+            self.module.fail_json(msg=f"count must be at least 1, got {p['count']}")
+        if p["timeout"] <= 0:
+            self.module.fail_json(msg="timeout must be more than 0 seconds, got {}".format(p["timeout"]))
+        if p["max_deaths"] is not None and p["max_deaths"] < 1:
+            self.module.fail_json(msg=f"max_deaths must be at least 1, got {p['max_deaths']}")
+        if p["spins_limit"] < 0:
+            self.module.fail_json(msg=f"spins_limit must be 0 or more, got {p['spins_limit']}")
+        if p["kernel_lines_limit"] < 0:
+            self.module.fail_json(msg="kernel_lines_limit must be 0 or more")
+        if p["expect_chance"] is not None and not 0 <= p["expect_chance"] <= 100:
+            self.module.fail_json(msg=f"expect_chance must be within 0..100, got {p['expect_chance']}")
+
+    def check_host(self, facts):
+        """Problems that forbid spinning, as messages (first one is the cause)."""
+        device = self.params["device"]
+        problems = []
+        if not self.driver_loaded():
+            problems.append(
+                "the {} driver is not loaded (no {}); load it first (role kmod_load)".format(DRIVER_NAME, self.path("sys/module", DRIVER_NAME)))
+            return problems
+        chance = parse_int(self.read("sys/module", DRIVER_NAME, "parameters", "chance") or "")
+        facts["chance"] = chance
+        if chance is not None:
+            facts["expected_death_rate"] = chance / 100.0
+        major = char_major(self.read("proc/devices") or "")
+        facts["major"] = major
+        if major is None:
+            problems.append("{} is not a character device in {} although the driver is loaded".format(DEVICE_NAME, self.path("proc/devices")))
+        try:
+            st = os.stat(device)
+        except OSError as exc:
+            problems.append("device {} is missing ({}); create it with mknod {} c {} 0".format(device, exc.strerror, device, major if major is not None else "MAJOR"))
+            return problems
+        if not stat.S_ISCHR(st.st_mode):
+            problems.append(f"{device} is not a character device")
+            return problems
+        if major is not None and os.major(st.st_rdev) != major:
+            problems.append(
+                f"{device} has major {os.major(st.st_rdev)} but the driver registered major {major} "
+                f"(stale node from an earlier load?); recreate it with mknod {device} c {major} 0")
+        expect = self.params["expect_chance"]
+        if expect is not None and chance is not None and chance != expect:
+            problems.append(f"the driver's chance is {chance} but expect_chance is {expect}")
+        elif expect is not None and chance is None:
+            problems.append("cannot read the driver's chance to compare with expect_chance")
+        return problems
+
+    def new_facts(self):
+        p = self.params
+        return {
+            "device": p["device"],
+            "chance": None,
+            "chance_seen": None,
+            "major": None,
+            "count_requested": p["count"],
+            "spins_done": 0,
+            "survived": 0,
+            "unparsed": 0,
+            "died": 0,
+            "timeouts": 0,
+            "errors": 0,
+            "spins": [],
+            "spins_truncated": False,
+            "values": {"min": None, "max": None, "mean": None, "histogram": [0] * 10},
+            "first_death": None,
+            "deaths": [],
+            "taint_before": None,
+            "taint_after": None,
+            "alive": False,
+            "stop_reason": None,
+            "stuck_workers": [],
+            "kernel_log_source": "none",
+            "observed_death_rate": 0.0,
+            "expected_death_rate": None,
+            "elapsed": 0.0,
+            "spins_per_second": 0.0,
+            "started": None,
+            "finished": None,
+            "check_mode": self.module.check_mode,
+            "problems": [],
+        }
+
+    def dmesg(self):
+        dmesg = self.module.get_bin_path("dmesg")
+        if dmesg is None:
+            return None
+        rc, out, _err = self.module.run_command([dmesg])
+        return out if rc == 0 else None
+
+    def run(self):
+        self.validate_options()
+        p = self.params
+        facts = self.new_facts()
+        facts["taint_before"] = self.taint()
+        problems = self.check_host(facts)
+        if self.module.check_mode:
+            facts["problems"] = problems
+            facts["stop_reason"] = "check_mode"
+            facts["taint_after"] = facts["taint_before"]
+            facts["alive"] = not problems
+            for problem in problems:
+                self.module.warn(f"A real run would fail: {problem}")
+            return False, facts
+        if problems:
+            self.module.fail_json(msg=problems[0], problems=problems, ansible_facts={"roulette": facts})
+
+        log = None
+        if p["confirm_deaths"]:
+            log = KernelLog(self.path("dev/kmsg"), self.dmesg)
+            log.start()
+            facts["kernel_log_source"] = log.source
+        runner = self.runner_class(p["device"], p["timeout"], reader=self.reader,
+                                   kernel_log=log, kill_grace=self.kill_grace)
+        totals = {"sum": 0, "n": 0}
+
+        def record(event):
+            self._record(facts, totals, event)
+
+        facts["started"] = _utcnow()
+        start = time.monotonic()
+        try:
+            reason, stuck = runner.spin(p["count"], stop_on_death=p["stop_on_death"],
+                                        max_deaths=p["max_deaths"],
+                                        stop_on_timeout=p["stop_on_timeout"], record=record)
+        finally:
+            if log is not None:
+                log.close()
+        elapsed = time.monotonic() - start
+        facts["finished"] = _utcnow()
+        facts["stop_reason"] = reason
+        facts["stuck_workers"] = stuck
+        facts["elapsed"] = round(elapsed, 6)
+        done = facts["spins_done"]
+        facts["spins_per_second"] = round(done / elapsed, 1) if elapsed > 0 else 0.0
+        facts["observed_death_rate"] = round(facts["died"] / float(done), 6) if done else 0.0
+        if totals["n"]:
+            facts["values"]["mean"] = round(totals["sum"] / float(totals["n"]), 3)
+        facts["taint_after"] = self.taint()
+        facts["alive"] = bool(self.driver_loaded() and os.path.exists(p["device"]) and not stuck)
+        if p["expect_chance"] is not None and facts["chance_seen"] not in (None, p["expect_chance"]):
+            self.module.warn(f"the device reported chance {facts['chance_seen']}, "
+                             f"expect_chance is {p['expect_chance']}")
+        return done > 0, facts
+
+    def _record(self, facts, totals, event):
+        p = self.params
+        outcome = event["outcome"]
+        facts["spins_done"] += 1
+        keep = p["record_spins"]
+        if outcome == "survived":
+            facts["survived"] += 1
+            value = event["value"]
+            if value is None:
+                facts["unparsed"] += 1
+            else:
+                values = facts["values"]
+                if values["min"] is None or value < values["min"]:
+                    values["min"] = value
+                if values["max"] is None or value > values["max"]:
+                    values["max"] = value
+                values["histogram"][min(max(value, 0), 99) // 10] += 1
+                totals["sum"] += value
+                totals["n"] += 1
+                facts["chance_seen"] = event.get("chance")
+            if keep and len(facts["spins"]) >= p["spins_limit"]:
+                facts["spins_truncated"] = True
+                keep = False
+        elif outcome == "died":
+            facts["died"] += 1
+            lines = panic_window(event.pop("kernel_lines", []), limit=p["kernel_lines_limit"])
+            death = {
+                "spin": event["n"],
+                "value": None,
+                "signal": event["signal"],
+                "exit_code": event["exit_code"],
+                "time": event["time"],
+                "confirmed": event["confirmed"],
+                "location": event["location"],
+                "message": event.get("message"),
+                "bug_location": event.get("bug_location"),
+            }
+            facts["deaths"].append(death)
+            if facts["first_death"] is None:
+                facts["first_death"] = dict(death, kernel_lines=lines)
+        elif outcome == "timeout":
+            facts["timeouts"] += 1
+        else:
+            facts["errors"] += 1
+        if keep:
+            facts["spins"].append(event)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec={
+            "device": {"type": "path", "default": f"/dev/{DEVICE_NAME}"},
+            "count": {"type": "int", "default": 1},
+            "stop_on_death": {"type": "bool", "default": True},
+            "max_deaths": {"type": "int"},
+            "timeout": {"type": "float", "default": 10.0},
+            "stop_on_timeout": {"type": "bool", "default": True},
+            "record_spins": {"type": "bool", "default": True},
+            "spins_limit": {"type": "int", "default": 1000},
+            "expect_chance": {"type": "int"},
+            "confirm_deaths": {"type": "bool", "default": True},
+            "kernel_lines_limit": {"type": "int", "default": 60},
+        },
+        supports_check_mode=True,
+    )
+
+
+def main():
+    module = build_module()
+    module.run_command_environ_update = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
+    changed, facts = Spin(module).run()
+    module.exit_json(changed=changed, ansible_facts={"roulette": facts})
+
+
+if __name__ == "__main__":
+    main()

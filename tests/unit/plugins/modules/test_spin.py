@@ -1,0 +1,318 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The spin module: real forked workers, injected readers that survive, die or hang."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import time
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.rustkmod.roulette.plugins.modules import spin
+from roulette_fakehost import KMSG_DEATH, Exit, Fail
+
+
+def answer(value, chance=5):
+    return f"Survived... sampled value is {value}, which is >= {chance}\n".encode()
+
+
+def survive_all(path, n):
+    return answer(n % 95 + 5)
+
+
+def _die_like_bug(kmsg):
+    with open(kmsg, "a") as handle:
+        handle.write(KMSG_DEATH)
+    signal.signal(signal.SIGSEGV, signal.SIG_DFL)  # pytest's faulthandler would print
+    os.kill(os.getpid(), signal.SIGSEGV)
+    time.sleep(5)
+
+
+def dies_on(spins, kmsg=None):
+    def reader(path, n):
+        if n in spins:
+            if kmsg:
+                _die_like_bug(kmsg)
+            signal.signal(signal.SIGSEGV, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGSEGV)
+            time.sleep(5)
+        return answer(n % 95 + 5)
+    return reader
+
+
+def run(host, args, reader=survive_all, check_mode=False, **kwargs):
+    args = dict({"device": host.device}, **args)
+    if check_mode:
+        args["_ansible_check_mode"] = True
+    with patch_module_args(args):
+        module = spin.build_module()
+    return spin.Spin(module, root=host.root, reader=reader, **kwargs).run()
+
+
+def fail(host, args, exits, **kwargs):
+    with pytest.raises(Fail) as info:
+        run(host, args, **kwargs)
+    return info.value.result
+
+
+def test_survivals(host, exits):
+    changed, facts = run(host, {"count": 50, "expect_chance": 5})
+    assert changed is True
+    assert facts["spins_done"] == 50 and facts["survived"] == 50
+    assert facts["died"] == facts["timeouts"] == facts["errors"] == 0
+    assert facts["stop_reason"] == "count"
+    assert facts["chance"] == 5 and facts["chance_seen"] == 5 and facts["major"] == 1
+    assert facts["spins"][0] == {"n": 1, "outcome": "survived", "value": 6, "chance": 5}
+    assert [s["n"] for s in facts["spins"]] == list(range(1, 51))
+    assert sum(facts["values"]["histogram"]) == 50
+    assert facts["values"]["min"] == 6 and facts["values"]["max"] == 55
+    assert facts["alive"] is True and facts["first_death"] is None
+    assert facts["taint_before"]["letters"] == "OE"
+    assert facts["observed_death_rate"] == 0.0 and facts["expected_death_rate"] == 0.05
+    assert facts["kernel_log_source"] == "kmsg"
+
+
+def test_death_stops_and_is_confirmed_from_kmsg(host, exits):
+    host.write("proc/sys/kernel/tainted", "12288\n")
+    changed, facts = run(host, {"count": 10}, reader=dies_on({3}, host.kmsg))
+    assert changed is True
+    assert (facts["spins_done"], facts["survived"], facts["died"]) == (3, 2, 1)
+    assert facts["stop_reason"] == "death"
+    death = facts["first_death"]
+    assert death["spin"] == 3 and death["signal"] == "SIGSEGV" and death["value"] is None
+    assert death["confirmed"] is True
+    assert death["location"] == "src/lib.rs:31"
+    assert death["bug_location"] == "/build/roulette/src/shim.c:57"
+    assert any("Boom!" in line for line in death["kernel_lines"])
+    assert not any("old line" in line for line in death["kernel_lines"])
+    assert facts["spins"][2]["outcome"] == "died"
+    assert facts["observed_death_rate"] == pytest.approx(1 / 3, rel=1e-3)
+
+
+def test_death_without_kernel_lines_is_unconfirmed(host, exits):
+    _changed, facts = run(host, {"count": 3}, reader=dies_on({1}))
+    assert facts["died"] == 1 and facts["first_death"]["confirmed"] is False
+    assert facts["first_death"]["kernel_lines"] == []
+
+
+def test_keep_spinning_after_deaths(host, exits):
+    _changed, facts = run(host, {"count": 8, "stop_on_death": False}, reader=dies_on({2, 5}))
+    assert (facts["spins_done"], facts["survived"], facts["died"]) == (8, 6, 2)
+    assert [d["spin"] for d in facts["deaths"]] == [2, 5]
+    assert [s["outcome"] for s in facts["spins"]] == [
+        "survived", "died", "survived", "survived", "died", "survived", "survived", "survived"]
+    assert facts["stop_reason"] == "count"
+
+
+def test_max_deaths(host, exits):
+    _changed, facts = run(host, {"count": 100, "stop_on_death": False, "max_deaths": 2},
+                          reader=dies_on({3, 6, 9}))
+    assert facts["spins_done"] == 6 and facts["died"] == 2
+    assert facts["stop_reason"] == "max_deaths"
+
+
+def test_worker_exiting_nonzero_is_a_death(host, exits):
+    def reader(path, n):
+        os._exit(7)
+    _changed, facts = run(host, {"count": 2}, reader=reader)
+    assert facts["died"] == 1 and facts["first_death"]["exit_code"] == 7
+    assert facts["first_death"]["signal"] is None
+
+
+def test_timeout_kills_the_worker(host, exits):
+    def reader(path, n):
+        if n == 2:
+            time.sleep(60)
+        return answer(50)
+    start = time.monotonic()
+    _changed, facts = run(host, {"count": 5, "timeout": 0.3}, reader=reader)
+    assert time.monotonic() - start < 5
+    assert (facts["spins_done"], facts["survived"], facts["timeouts"]) == (2, 1, 1)
+    assert facts["spins"][1] == {"n": 2, "outcome": "timeout", "value": None}
+    assert facts["stop_reason"] == "timeout" and facts["alive"] is True
+
+
+def test_timeout_goes_on_when_asked(host, exits):
+    def reader(path, n):
+        if n == 2:
+            time.sleep(60)
+        return answer(50)
+    _changed, facts = run(host, {"count": 4, "timeout": 0.3, "stop_on_timeout": False}, reader=reader)
+    assert (facts["spins_done"], facts["survived"], facts["timeouts"]) == (4, 3, 1)
+
+
+def test_worker_that_cannot_be_killed_is_reported(host, exits, monkeypatch):
+    pids = []
+    real_kill = os.kill
+
+    def no_kill(pid, sig):  # stands for a task in D state: SIGKILL has no effect
+        pids.append(pid)
+    monkeypatch.setattr(spin.os, "kill", no_kill)
+
+    def reader(path, n):
+        time.sleep(30)
+    try:
+        _changed, facts = run(host, {"count": 3, "timeout": 0.2}, reader=reader, kill_grace=0.2)
+    finally:
+        for pid in pids:
+            real_kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    assert facts["stop_reason"] == "stuck" and facts["alive"] is False
+    assert facts["stuck_workers"][0]["pid"] == pids[0]
+    assert facts["stuck_workers"][0]["state"] in ("S", "R", "D")
+
+
+def test_open_error_stops(host, exits):
+    def reader(path, n):
+        if n == 3:
+            raise OSError(2, "No such file or directory")
+        return answer(9)
+    _changed, facts = run(host, {"count": 10}, reader=reader)
+    assert facts["errors"] == 1 and facts["stop_reason"] == "error"
+    assert facts["spins"][-1]["errno"] == 2 and facts["spins_done"] == 3
+
+
+def test_worker_exception_is_an_error_not_a_death(host, exits):
+    def reader(path, n):
+        raise RuntimeError("bug in the reader")
+    _changed, facts = run(host, {"count": 2}, reader=reader)
+    assert facts["errors"] == 1 and facts["died"] == 0
+    assert "bug in the reader" in facts["spins"][0]["msg"]
+
+
+def test_real_reader_on_a_real_char_device(host, exits):
+    """The default reader opens the node for real (here /dev/null's major and minor)."""
+    _changed, facts = run(host, {"count": 200}, reader=spin.read_device)
+    assert facts["spins_done"] == 200 and facts["unparsed"] == 200
+    assert facts["spins"][0]["text"] == ""
+
+
+def test_spins_limit_keeps_deaths(host, exits):
+    _changed, facts = run(host, {"count": 50, "spins_limit": 5, "stop_on_death": False},
+                          reader=dies_on({30}))
+    assert len(facts["spins"]) == 6 and facts["spins"][-1]["n"] == 30
+    assert facts["spins_truncated"] is True and facts["survived"] == 49
+
+
+def test_record_spins_false(host, exits):
+    _changed, facts = run(host, {"count": 5, "record_spins": False})
+    assert facts["spins"] == [] and facts["spins_done"] == 5
+
+
+def test_many_spins_are_fast(host, exits):
+    start = time.monotonic()
+    _changed, facts = run(host, {"count": 20000, "spins_limit": 10}, reader=spin.read_device)
+    assert facts["spins_done"] == 20000
+    assert time.monotonic() - start < 10, facts["spins_per_second"]
+
+
+def test_dmesg_fallback(host, exits, monkeypatch):
+    host.remove("dev/kmsg")
+    log = host.path("dmesg.txt")
+    host.write("dmesg.txt", "[    1.0] boot\n[ 4.0] roulette: Rust panic @ src/lib.rs:99\n[ 4.1] Boom!\n")
+
+    def reader(path, n):
+        with open(log, "a") as handle:
+            handle.write("[ 9.0] roulette: Rust panic @ src/lib.rs:31\n[ 9.1] Boom!\n"
+                         "[ 9.2] kernel BUG at src/shim.c:5!\n")
+        signal.signal(signal.SIGSEGV, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    def fake_dmesg(self):
+        with open(log) as handle:
+            return handle.read()
+    monkeypatch.setattr(spin.Spin, "dmesg", fake_dmesg)
+    _changed, facts = run(host, {"count": 1}, reader=reader)
+    assert facts["kernel_log_source"] == "dmesg"
+    assert facts["first_death"]["location"] == "src/lib.rs:31"
+    assert facts["first_death"]["confirmed"] is True
+
+
+def test_no_kernel_log(host, exits):
+    host.remove("dev/kmsg")
+    _changed, facts = run(host, {"count": 1, "confirm_deaths": False}, reader=dies_on({1}))
+    assert facts["kernel_log_source"] == "none" and facts["first_death"]["confirmed"] is False
+
+
+def test_check_mode_spins_nothing(host, exits):
+    def reader(path, n):
+        raise AssertionError("must not read in check mode")
+    changed, facts = run(host, {"count": 5}, reader=reader, check_mode=True)
+    assert changed is False and facts["spins_done"] == 0 and facts["check_mode"] is True
+    assert facts["problems"] == [] and facts["stop_reason"] == "check_mode"
+
+
+def test_check_mode_reports_problems_without_failing(host, exits):
+    host.remove("sys/module/roulette")
+    changed, facts = run(host, {"count": 5}, check_mode=True)
+    assert changed is False and "not loaded" in facts["problems"][0]
+    assert facts["alive"] is False
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"count": 0}, "count must be at least 1"),
+    ({"timeout": 0}, "timeout must be more than 0"),
+    ({"max_deaths": 0}, "max_deaths must be at least 1"),
+    ({"spins_limit": -1}, "spins_limit must be 0 or more"),
+    ({"expect_chance": 101}, "expect_chance must be within 0..100"),
+    ({"expect_chance": 50}, "chance is 5 but expect_chance is 50"),
+])
+def test_bad_options(host, exits, args, message):
+    assert message in fail(host, args, exits)["msg"]
+
+
+def test_driver_not_loaded(host, exits):
+    host.remove("sys/module/roulette")
+    assert "driver is not loaded" in fail(host, {}, exits)["msg"]
+
+
+def test_device_missing(host, exits):
+    os.unlink(host.device)
+    result = fail(host, {}, exits)
+    assert "is missing" in result["msg"] and "mknod" in result["msg"]
+
+
+def test_device_not_a_char_device(host, exits):
+    os.unlink(host.device)
+    host.write("dev/kernel-roulette", "Survived... sampled value is 1, which is >= 0\n")
+    assert "is not a character device" in fail(host, {}, exits)["msg"]
+
+
+def test_device_is_a_fifo(host, exits):
+    os.unlink(host.device)
+    os.mkfifo(host.device)
+    assert "is not a character device" in fail(host, {}, exits)["msg"]
+
+
+def test_device_major_mismatch(host, exits):
+    host.write("proc/devices", "Character devices:\n247 kernel-roulette\nBlock devices:\n1 kernel-roulette\n")
+    result = fail(host, {}, exits)
+    assert "has major 1 but the driver registered major 247" in result["msg"]
+    assert result["ansible_facts"]["roulette"]["major"] == 247
+
+
+def test_driver_loaded_without_char_device(host, exits):
+    host.write("proc/devices", "Character devices:\n  4 tty\nBlock devices:\n1 kernel-roulette\n")
+    assert "not a character device in" in fail(host, {}, exits)["msg"]
+
+
+def test_main_fails_cleanly_without_driver(exits):
+    if os.path.isdir("/sys/module/roulette"):
+        pytest.skip("the real driver is loaded here")
+    with patch_module_args({"count": 1}), pytest.raises(Fail) as info:
+        spin.main()
+    assert "not loaded" in info.value.result["msg"]
+
+
+def test_main_check_mode(exits):
+    with patch_module_args({"count": 3, "_ansible_check_mode": True}), pytest.raises(Exit) as info:
+        spin.main()
+    result = info.value.result
+    assert result["changed"] is False
+    assert result["ansible_facts"]["roulette"]["count_requested"] == 3
+
+
+def test_device_node_in_fixture_is_char(host):
+    assert stat.S_ISCHR(os.stat(host.device).st_mode)
