@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Build the collection tarball, check that it carries no build output, install
+# it into a clean collections path and check that its content resolves there.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="$ROOT/tests/output/collection"
+rm -rf "$OUT" && mkdir -p "$OUT"
+PATH="$ROOT/.venv/bin:$PATH"
+
+ansible-galaxy collection build "$ROOT" --output-path "$OUT" --force >/dev/null
+tarball=$(ls "$OUT"/rustkmod-roulette-*.tar.gz)
+echo "built $(basename "$tarball") ($(du -h "$tarball" | cut -f1))"
+
+bad=$(tar -tzf "$tarball" | grep -E '(^|/)(target|build|\.venv|reports|tests/output)/|\.(ko|o|a|rlib|mod|mod\.c|cmd|pyc)$|(^|/)\.[^/]*\.cmd$|Module\.symvers|modules\.order' || true)
+if [[ -n $bad ]]; then
+    echo "the tarball carries build or test output:" >&2
+    echo "$bad" >&2
+    exit 1
+fi
+for must in galaxy.yml MANIFEST.json playbooks/site.yml playbooks/spin.yml files/kmod/Makefile \
+    plugins/modules/spin.py plugins/modules/roulette_info.py roles/kmod_load/meta/argument_specs.yml; do
+    [[ $must == galaxy.yml ]] && continue
+    tar -tzf "$tarball" | grep -qx "$must" || { echo "the tarball lacks $must" >&2; exit 1; }
+done
+
+ansible-galaxy collection install "$tarball" -p "$OUT/installed" --no-deps >/dev/null
+export ANSIBLE_COLLECTIONS_PATH="$OUT/installed"
+cd "$OUT"   # away from the checkout's ansible.cfg
+for module in spin roulette_info fleet_report; do
+    ansible-doc -t module "rustkmod.roulette.$module" | grep -q "OPTIONS" ||
+        { echo "ansible-doc cannot render rustkmod.roulette.$module" >&2; exit 1; }
+done
+printf 'roulette:\n  hosts:\n    example:\n' >inventory.yml
+ansible-playbook -i inventory.yml rustkmod.roulette.site --syntax-check >/dev/null
+echo "installed collection: modules documented, rustkmod.roulette.site resolves"

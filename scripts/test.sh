@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The project's test command: lint, unit tests, ansible-test, the driver's build
+# checks, and the molecule scenarios that boot real VMs.
+#   scripts/test.sh                 everything (scenarios from $ROULETTE_SCENARIOS)
+#   scripts/test.sh --no-vm         everything that needs no VM
+#   scripts/test.sh --scenario fleet   one molecule scenario (repeatable)
+# Ends with one line "tests: N passed, N failed".
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+RUN_VMS=1
+SCENARIOS=()
+while (($#)); do
+    case $1 in
+        --no-vm) RUN_VMS=0 ;;
+        --scenario) SCENARIOS+=("$2"); shift ;;
+        -h | --help) sed -n '3,9p' "$0"; exit 0 ;;
+        *) echo "unknown option: $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+((${#SCENARIOS[@]})) || read -r -a SCENARIOS <<<"${ROULETTE_SCENARIOS:-fleet default}"
+
+"$ROOT/scripts/setup.sh" || exit 1
+export PATH="$ROOT/.venv/bin:$PATH"
+export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+mkdir -p tests/output
+passed=0
+failed=0
+failures=()
+
+stage() {
+    local name=$1
+    shift
+    local started=$SECONDS
+    printf '\n\033[1m==> %s\033[0m\n' "$name"
+    if "$@"; then
+        passed=$((passed + 1))
+        printf '\033[32m--- %s: passed (%ss)\033[0m\n' "$name" $((SECONDS - started))
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        printf '\033[31m--- %s: FAILED (%ss)\033[0m\n' "$name" $((SECONDS - started))
+    fi
+}
+
+stage "yamllint" yamllint -s .
+stage "ruff" ruff check plugins tests molecule bench
+stage "ansible-lint (production profile)" ansible-lint --profile production --offline
+stage "role docs match argument specs" .venv/bin/python scripts/role_docs.py --check
+stage "unit tests" python -m pytest -q -p no:testinfra tests/unit
+stage "ansible-test sanity and units" scripts/ansible_test.sh
+stage "collection build has no build output" scripts/check_collection_build.sh
+stage "driver build fails clearly without Rust sources" tests/kmod/test_missing_sources.sh
+
+if ((RUN_VMS)); then
+    for scenario in "${SCENARIOS[@]}"; do
+        stage "molecule test -s $scenario" molecule test -s "$scenario"
+    done
+fi
+
+echo
+((failed)) && printf 'failed: %s\n' "${failures[@]}"
+echo "tests: $passed passed, $failed failed"
+((failed == 0))
