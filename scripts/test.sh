@@ -51,6 +51,7 @@ stage "ruff" ruff check plugins tests molecule bench
 stage "ansible-lint (production profile)" ansible-lint --profile production --offline
 stage "role docs match argument specs" .venv/bin/python scripts/role_docs.py --check
 stage "unit tests" python -m pytest -q -p no:testinfra tests/unit
+stage "playbooks on the controller (preflight, package selection)" python -m pytest -q -p no:testinfra tests/integration
 stage "ansible-test sanity and units" scripts/ansible_test.sh
 stage "collection build has no build output" scripts/check_collection_build.sh
 stage "driver build fails clearly without Rust sources" tests/kmod/test_missing_sources.sh
