@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""playbooks/spin.yml end to end on the controller, with a stand-in spin module.
+
+The real spin module needs the driver; here a stub with the same name returns
+canned facts (the number of deaths comes from its `device` option), so the
+playbook's own logic is what is tested: arming, the fleet death limit across
+serial batches, unreachable and failed hosts, and the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[4]
+PLAYBOOK = REPO / "playbooks" / "spin.yml"
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+
+STUB_SPIN = '''#!/usr/bin/python
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(argument_spec={
+        "device": {"type": "str"}, "count": {"type": "int"}, "stop_on_death": {"type": "bool"},
+        "max_deaths": {"type": "int"}, "timeout": {"type": "float"}, "spins_limit": {"type": "int"},
+        "expect_chance": {"type": "int"}}, supports_check_mode=True)
+    if module.params["device"] == "/fail":
+        module.fail_json(msg="the roulette driver is not loaded")
+    died = int(module.params["device"].rsplit("/", 1)[1])
+    if module.params["max_deaths"] is not None:
+        died = min(died, module.params["max_deaths"])
+    count = module.params["count"]
+    facts = {"spins_done": count, "survived": count - died, "died": died, "timeouts": 0, "chance": 5,
+             "alive": True, "stop_reason": "death" if died else "count", "finished": "2026-11-26T19:00:00Z",
+             "first_death": {"spin": count, "time": "2026-11-26T19:00:00Z", "confirmed": True,
+                             "location": "src/lib.rs:31"} if died else None,
+             "max_deaths_seen": module.params["max_deaths"]}
+    module.exit_json(changed=True, ansible_facts={"roulette": facts})
+
+
+main()
+'''
+
+
+@pytest.fixture(scope="module")
+def collections(tmp_path_factory):
+    """A collection tree where spin is the stub and everything else is the checkout's."""
+    top = tmp_path_factory.mktemp("stubcoll")
+    coll = top / "ansible_collections" / "rustkmod" / "roulette"
+    (coll / "plugins" / "modules").mkdir(parents=True)
+    (coll / "plugins" / "module_utils").symlink_to(REPO / "plugins" / "module_utils")
+    (coll / "plugins" / "modules" / "fleet_report.py").symlink_to(REPO / "plugins" / "modules" / "fleet_report.py")
+    (coll / "plugins" / "modules" / "spin.py").write_text(STUB_SPIN)
+    return top
+
+
+def run(tmp_path, collections, hosts, extra=None, check=False):
+    inventory = {"roulette": {"hosts": hosts}}
+    for values in hosts.values():
+        values.setdefault("ansible_connection", "local")
+        values.setdefault("ansible_python_interpreter", sys.executable)
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
+    report = tmp_path / "report"
+    extra = dict({"roulette_report_dir": str(report)}, **(extra or {}))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_RETRY_FILES_ENABLED="False",
+               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
+    command = [str(ANSIBLE_PLAYBOOK), "-i", str(tmp_path / "inventory.json"), str(PLAYBOOK),
+               "-e", json.dumps(extra)]
+    if check:
+        command.append("--check")
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    data = None
+    if (report / "report.json").exists():
+        data = json.loads((report / "report.json").read_text())
+    return proc, data
+
+
+def statuses(report):
+    return {row["host"]: row["status"] for row in report["hosts"]}
+
+
+def test_fleet_death_limit_across_batches(tmp_path, collections):
+    hosts = {f"h{i}": {"roulette_armed": True, "roulette_spin_device": "/dev/1"} for i in range(1, 5)}
+    hosts["calm"] = {"roulette_armed": False}
+    proc, report = run(tmp_path, collections, hosts,
+                       {"roulette_spin_batch": 1, "roulette_spin_max_fleet_deaths": 2})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert statuses(report) == {"h1": "dead", "h2": "dead", "h3": "not_run", "h4": "not_run", "calm": "skipped"}
+    assert report["summary"]["died"] == 2
+    last_task = proc.stdout.split("TASK [")[-1]
+    assert last_task.startswith("Show where the report is") and "report.html" in last_task
+
+
+def test_remaining_allowance_is_passed_as_max_deaths(tmp_path, collections):
+    hosts = {"h1": {"roulette_armed": True, "roulette_spin_device": "/dev/5"}}
+    proc, report = run(tmp_path, collections, hosts,
+                       {"roulette_spin_max_fleet_deaths": 3, "roulette_spin_stop_on_death": False,
+                        "roulette_spin_count": 50})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    row = report["hosts"][0]
+    assert row["died"] == 3 and row["spins"] == 50
+
+
+def test_failed_and_unreachable_hosts_are_reported(tmp_path, collections):
+    hosts = {
+        "ok": {"roulette_armed": True, "roulette_spin_device": "/dev/0"},
+        "broken": {"roulette_armed": True, "roulette_spin_device": "/fail"},
+        "gone": {"roulette_armed": True, "ansible_connection": "ssh", "ansible_host": "127.0.0.1",
+                 "ansible_port": 1, "ansible_ssh_timeout": 5},
+    }
+    proc, report = run(tmp_path, collections, hosts)
+    assert proc.returncode == 2, proc.stdout + proc.stderr  # the failed host fails the run
+    assert statuses(report) == {"ok": "alive", "broken": "failed", "gone": "unreachable"}
+    rows = {row["host"]: row for row in report["hosts"]}
+    assert "not loaded" in rows["broken"]["msg"]
+    assert "127.0.0.1" in rows["gone"]["msg"] and rows["gone"]["when"]
+    assert rows["ok"]["spins"] == 1
+
+
+def test_nobody_armed(tmp_path, collections):
+    proc, report = run(tmp_path, collections, {"a": {}, "b": {"roulette_armed": "false"}})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert statuses(report) == {"a": "skipped", "b": "skipped"}
+    assert "is not armed" in proc.stdout
