@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filters used by the kmod_build and kernel_headers roles."""
 
@@ -11,7 +12,7 @@ description:
   - C(patch_series) selects the patches of a C(series) file that apply to a toolchain.
   - C(build_key) makes the cache key of a built module.
   - C(format_release) puts a kernel release into a package or path pattern.
-author: rustkmod.roulette maintainers
+author: rustkmod.roulette maintainers (@rustkmod)
 """
 
 import hashlib

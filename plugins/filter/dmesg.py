@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filters over the kernel log, for the kmod_load role."""
 
@@ -12,7 +13,7 @@ description:
     that was written after a marker line (only this load, not an older one
     still in the ring buffer).
   - C(dmesg_tail) returns the last lines written after a marker.
-author: rustkmod.roulette maintainers
+author: rustkmod.roulette maintainers (@rustkmod)
 """
 
 from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import (

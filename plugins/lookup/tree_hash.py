@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ options:
   _terms:
     description: Directories to hash.
     required: true
-author: rustkmod.roulette maintainers
+author: rustkmod.roulette maintainers (@rustkmod)
 """
 
 RETURN = r"""
