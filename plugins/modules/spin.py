@@ -262,6 +262,7 @@ ansible_facts:
           elements: str
 """
 
+import collections
 import errno
 import os
 import select
@@ -336,9 +337,13 @@ class KernelLog:
                 self.before = text
                 self.source = "dmesg"
 
-    def _read_kmsg(self, limit=20000):
-        lines = []
-        while len(lines) < limit:
+    def _read_kmsg(self, keep=5000, budget=2.0):
+        """Records since the last read; only the newest `keep` are kept, so a
+        chatty log cannot push the oops out, and reading stops after `budget`
+        seconds on a log that never goes quiet."""
+        lines = collections.deque(maxlen=keep)
+        end = time.monotonic() + budget
+        while time.monotonic() < end:
             try:
                 record = os.read(self.fd, 8192)
             except BlockingIOError:
@@ -359,7 +364,7 @@ class KernelLog:
                     continue
                 _seq, usec, message = parsed
                 lines.append(f"[{usec // 1000000:5d}.{usec % 1000000:06d}] {message}")
-        return lines
+        return list(lines)
 
     def read_new(self):
         if self.source == "kmsg":
@@ -799,7 +804,7 @@ class Spin:
                 values["histogram"][min(max(value, 0), 99) // 10] += 1
                 totals["sum"] += value
                 totals["n"] += 1
-                facts["chance_seen"] = event.get("chance")
+                facts["chance_seen"] = event.pop("chance", None)
             if keep and len(facts["spins"]) >= p["spins_limit"]:
                 facts["spins_truncated"] = True
                 keep = False
