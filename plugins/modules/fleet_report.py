@@ -17,7 +17,7 @@ description:
   - Meant to run once on the controller (delegated to C(localhost) with C(run_once)), after the spins.
     The report is written whatever happened to the hosts.
 author:
-  - rustkmod.roulette authors
+  - rustkmod.roulette maintainers (@rustkmod)
 options:
   hosts:
     description:
@@ -46,8 +46,12 @@ attributes:
       - Nothing is written; the paths that would be written are returned.
   diff_mode:
     support: none
+    description:
+      - The report files are not diffed.
   facts:
     support: none
+    description:
+      - Returns the report's paths and summary, no facts.
 notes:
   - The report is always rewritten (it carries the time it was made), so the task reports C(changed)
     unless in check mode.

@@ -12,11 +12,11 @@ version_added: 1.0.0
 description:
   - Reads the state of the C(roulette) kernel module and of its device node, and the kernel
     settings that decide whether it can be loaded and what a boom does.
-  - Nothing is changed. Returns the O(ansible_facts.roulette_info) fact.
+  - Nothing is changed. Returns the RV(ansible_facts.roulette_info) fact.
   - Works on a host without the driver, and on a kernel without module support (the facts then
     say so).
 author:
-  - rustkmod.roulette authors
+  - rustkmod.roulette maintainers (@rustkmod)
 options:
   device:
     description:
@@ -30,8 +30,12 @@ attributes:
       - The module only reads, so it runs in check mode too and returns the same facts.
   diff_mode:
     support: none
+    description:
+      - Nothing to show as a diff.
   facts:
     support: full
+    description:
+      - The results are returned as facts.
 seealso:
   - module: rustkmod.roulette.spin
 """

@@ -24,9 +24,9 @@ description:
   - A death is not a failure of the module; the task succeeds and the facts tell what happened.
     The module fails only for bad options and for a host that cannot be spun (driver not loaded,
     device missing, not a character device, major mismatch, unexpected chance).
-  - Returns the results as the O(ansible_facts.roulette) fact.
+  - Returns the results as the RV(ansible_facts.roulette) fact.
 author:
-  - rustkmod.roulette authors
+  - rustkmod.roulette maintainers (@rustkmod)
 options:
   device:
     description:
@@ -69,7 +69,7 @@ options:
   spins_limit:
     description:
       - At most this many spins are listed in RV(ansible_facts.roulette.spins) (the first ones);
-        deaths, timeouts and errors are always listed. Counters and RV(ansible_facts.roulette.values)
+        deaths, timeouts and errors are always listed. Counters and RV(ansible_facts.roulette.value_summary)
         cover every spin.
     type: int
     default: 1000
@@ -97,8 +97,12 @@ attributes:
         driver, so such problems do not fail the task in check mode).
   diff_mode:
     support: none
+    description:
+      - Nothing to show as a diff.
   facts:
     support: full
+    description:
+      - The results are returned as facts.
 notes:
   - The task reports C(changed) when at least one spin was done, because every read samples the kernel's
     random numbers and a death oopses the kernel and taints it (flag C(D)).
@@ -199,7 +203,7 @@ ansible_facts:
         spins_truncated:
           description: Whether some survived spins were left out of RV(ansible_facts.roulette.spins).
           type: bool
-        values:
+        value_summary:
           description: Summary of the sampled values of survived spins (C(min), C(max), C(mean), C(histogram) of 10 buckets 0-9 .. 90-99).
           type: dict
           sample: {"min": 5, "max": 99, "mean": 52.1, "histogram": [0, 10, 9, 11, 10, 10, 10, 9, 11, 10]}
@@ -704,7 +708,7 @@ class Spin:
             "errors": 0,
             "spins": [],
             "spins_truncated": False,
-            "values": {"min": None, "max": None, "mean": None, "histogram": [0] * 10},
+            "value_summary": {"min": None, "max": None, "mean": None, "histogram": [0] * 10},
             "first_death": None,
             "deaths": [],
             "taint_before": None,
@@ -777,7 +781,7 @@ class Spin:
         facts["spins_per_second"] = round(done / elapsed, 1) if elapsed > 0 else 0.0
         facts["observed_death_rate"] = round(facts["died"] / float(done), 6) if done else 0.0
         if totals["n"]:
-            facts["values"]["mean"] = round(totals["sum"] / float(totals["n"]), 3)
+            facts["value_summary"]["mean"] = round(totals["sum"] / float(totals["n"]), 3)
         facts["taint_after"] = self.taint()
         facts["alive"] = bool(self.driver_loaded() and os.path.exists(p["device"]) and not stuck)
         if p["expect_chance"] is not None and facts["chance_seen"] not in (None, p["expect_chance"]):
@@ -796,7 +800,7 @@ class Spin:
             if value is None:
                 facts["unparsed"] += 1
             else:
-                values = facts["values"]
+                values = facts["value_summary"]
                 if values["min"] is None or value < values["min"]:
                     values["min"] = value
                 if values["max"] is None or value > values["max"]:

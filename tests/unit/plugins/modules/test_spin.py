@@ -66,8 +66,8 @@ def test_survivals(host, exits):
     assert facts["chance"] == 5 and facts["chance_seen"] == 5 and facts["major"] == 1
     assert facts["spins"][0] == {"n": 1, "outcome": "survived", "value": 6}
     assert [s["n"] for s in facts["spins"]] == list(range(1, 51))
-    assert sum(facts["values"]["histogram"]) == 50
-    assert facts["values"]["min"] == 6 and facts["values"]["max"] == 55
+    assert sum(facts["value_summary"]["histogram"]) == 50
+    assert facts["value_summary"]["min"] == 6 and facts["value_summary"]["max"] == 55
     assert facts["alive"] is True and facts["first_death"] is None
     assert facts["taint_before"]["letters"] == "OE"
     assert facts["observed_death_rate"] == 0.0 and facts["expected_death_rate"] == 0.05
