@@ -12,6 +12,7 @@
 #   -n SPINS                         spins done by the module (default 100000)
 #   -c CATS                          cat processes in the shell loop (default 2000)
 #   -d DEVICE                        device node (default /dev/kernel-roulette)
+#   -b                               become root (sudo) on the host, for a non-root -u USER
 #   -f                               run even when the driver's chance is not 0
 # The driver must be loaded with chance=0 (no spin dies), otherwise the numbers
 # measure deaths, not speed; -f overrides the check.
@@ -19,10 +20,10 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HOST="" PORT=22 USER_NAME=root KEY="" INVENTORY="" LIMIT=""
-SPINS=100000 CATS=2000 DEVICE=/dev/kernel-roulette FORCE=0
+SPINS=100000 CATS=2000 DEVICE=/dev/kernel-roulette FORCE=0 BECOME=False
 
-usage() { sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
-while getopts "H:p:u:k:i:l:n:c:d:fh" opt; do
+usage() { sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+while getopts "H:p:u:k:i:l:n:c:d:bfh" opt; do
     case $opt in
         H) HOST=$OPTARG ;;
         p) PORT=$OPTARG ;;
@@ -33,6 +34,7 @@ while getopts "H:p:u:k:i:l:n:c:d:fh" opt; do
         n) SPINS=$OPTARG ;;
         c) CATS=$OPTARG ;;
         d) DEVICE=$OPTARG ;;
+        b) BECOME=True ;;
         f) FORCE=1 ;;
         h) usage 0 ;;
         *) usage ;;
@@ -52,7 +54,7 @@ mkdir -p "$WORK/collections/ansible_collections/rustkmod"
 ln -s "$ROOT" "$WORK/collections/ansible_collections/rustkmod/roulette"
 export ANSIBLE_COLLECTIONS_PATH="$WORK/collections:$ROOT/.venv/collections"
 export ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_NOCOLOR=1 ANSIBLE_LOAD_CALLBACK_PLUGINS=1
-export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.json ANSIBLE_PIPELINING=True
+export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.json ANSIBLE_PIPELINING=True ANSIBLE_BECOME=$BECOME
 
 if [[ -z $INVENTORY ]]; then
     INVENTORY="$WORK/inventory.yml"

@@ -173,12 +173,14 @@ def host_row(name, record):
             status = "stuck"
         else:
             status = "alive"
-    when = record.get("time")
-    if not when:
-        if status == "dead" and first_death:
-            when = first_death.get("time")
-        else:
-            when = facts.get("finished")
+    # When it happened: the first death for a dead host, the end of the
+    # spins for a spun one, else the time of the marker.
+    when = None
+    if status == "dead" and first_death:
+        when = first_death.get("time")
+    elif status in ("alive", "stuck"):
+        when = facts.get("finished")
+    when = when or record.get("time") or facts.get("finished")
     observed = round(died / float(spins), 6) if spins else None
     interval = wilson_interval(died, spins)
     expected = chance / 100.0 if chance is not None else None
@@ -187,7 +189,7 @@ def host_row(name, record):
         "status": status,
         "when": when,
         "msg": record.get("msg"),
-        "kernel": record.get("kernel") or info.get("kernel_release"),
+        "kernel": record.get("kernel") or info.get("kernel_release") or facts.get("kernel_release"),
         "chance": chance,
         "spins": spins,
         "survived": _int(facts.get("survived")) or 0,

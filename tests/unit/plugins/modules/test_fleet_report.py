@@ -29,8 +29,9 @@ def spin_facts(spins, died, chance, alive=True, **extra):
 
 HOSTS = {
     "alive1": {"roulette": spin_facts(1000, 0, 0), "roulette_info": {"kernel_release": "6.1.0-27-amd64"}},
-    "dead1": {"roulette": spin_facts(20, 1, 5), "kernel": "6.12.9-amd64"},
-    "raw-facts": spin_facts(100, 0, 1),
+    "dead1": {"roulette": spin_facts(20, 1, 5), "kernel": "6.12.9-amd64", "status": "spun",
+              "time": "2026-11-26T19:09:00Z"},
+    "raw-facts": spin_facts(100, 0, 1, kernel_release="6.1.0-9-amd64"),
     "stuck1": {"roulette": spin_facts(3, 0, 5, alive=False, stuck_workers=[{"pid": 9, "state": "D"}])},
     "gone": {"status": "unreachable", "msg": "ssh: connect to host gone port 22: Connection refused",
              "time": "2026-11-26T19:06:00Z"},
@@ -63,6 +64,8 @@ def test_writes_three_files(tmp_path, exits):
     assert rows["dead1"]["observed_death_rate"] == 0.05 and rows["dead1"]["consistent"] is True
     assert rows["dead1"]["panic_location"] == "src/lib.rs:31" and rows["dead1"]["confirmed"] is True
     assert rows["raw-facts"]["status"] == "alive" and rows["raw-facts"]["spins"] == 100
+    assert rows["raw-facts"]["kernel"] == "6.1.0-9-amd64"
+    assert rows["raw-facts"]["when"] == "2026-11-26T19:10:00Z"
     assert rows["stuck1"]["status"] == "stuck"
     assert rows["gone"]["status"] == "unreachable" and rows["gone"]["when"] == "2026-11-26T19:06:00Z"
     assert rows["broken"]["status"] == "failed"

@@ -72,6 +72,7 @@ def test_survivals(host, exits):
     assert facts["taint_before"]["letters"] == "OE"
     assert facts["observed_death_rate"] == 0.0 and facts["expected_death_rate"] == 0.05
     assert facts["kernel_log_source"] == "kmsg"
+    assert facts["kernel_release"] == "6.1.0-27-amd64"
 
 
 def test_death_stops_and_is_confirmed_from_kmsg(host, exits):
