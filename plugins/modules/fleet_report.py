@@ -1,4 +1,5 @@
 #!/usr/bin/python
+# ruff: noqa: EXE001 - ansible-test wants modules not executable, with this shebang
 # Copyright (c) 2026, the rustkmod.roulette authors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later

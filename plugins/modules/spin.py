@@ -1,4 +1,5 @@
 #!/usr/bin/python
+# ruff: noqa: EXE001 - ansible-test wants modules not executable, with this shebang
 # Copyright (c) 2026, the rustkmod.roulette authors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -456,7 +457,8 @@ class SpinRunner:
                 if parsed is not None:
                     line = f"S {parsed['value']} {parsed['chance']}\n"
                 else:
-                    line = "U {}\n".format(to_text(data)[:200].replace("\n", "\\n").replace("\r", "\\r"))
+                    text = to_text(data)[:200].replace("\n", "\\n").replace("\r", "\\r")
+                    line = f"U {text}\n"
                 os.write(wfd, line.encode("utf-8", "replace"))
         except BaseException as exc:  # noqa: BLE001 - the worker must never return into the module
             code = 3
@@ -660,7 +662,7 @@ class Spin:
         if p["count"] < 1:
             self.module.fail_json(msg=f"count must be at least 1, got {p['count']}")
         if p["timeout"] <= 0:
-            self.module.fail_json(msg="timeout must be more than 0 seconds, got {}".format(p["timeout"]))
+            self.module.fail_json(msg=f"timeout must be more than 0 seconds, got {p['timeout']}")
         if p["max_deaths"] is not None and p["max_deaths"] < 1:
             self.module.fail_json(msg=f"max_deaths must be at least 1, got {p['max_deaths']}")
         if p["spins_limit"] < 0:
@@ -676,7 +678,8 @@ class Spin:
         problems = []
         if not self.driver_loaded():
             problems.append(
-                "the {} driver is not loaded (no {}); load it first (role kmod_load)".format(DRIVER_NAME, self.path("sys/module", DRIVER_NAME)))
+                f"the {DRIVER_NAME} driver is not loaded (no {self.path('sys/module', DRIVER_NAME)}); "
+                "load it first (role kmod_load)")
             return problems
         chance = parse_int(self.read("sys/module", DRIVER_NAME, "parameters", "chance") or "")
         facts["chance"] = chance
@@ -685,11 +688,13 @@ class Spin:
         major = char_major(self.read("proc/devices") or "")
         facts["major"] = major
         if major is None:
-            problems.append("{} is not a character device in {} although the driver is loaded".format(DEVICE_NAME, self.path("proc/devices")))
+            problems.append(f"{DEVICE_NAME} is not a character device in {self.path('proc/devices')} "
+                            "although the driver is loaded")
         try:
             st = os.stat(device)
         except OSError as exc:
-            problems.append("device {} is missing ({}); create it with mknod {} c {} 0".format(device, exc.strerror, device, major if major is not None else "MAJOR"))
+            shown = major if major is not None else "MAJOR"
+            problems.append(f"device {device} is missing ({exc.strerror}); create it with mknod {device} c {shown} 0")
             return problems
         if not stat.S_ISCHR(st.st_mode):
             problems.append(f"{device} is not a character device")
