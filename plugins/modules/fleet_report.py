@@ -256,7 +256,7 @@ def render_svg(rows):
                + [(row["observed_death_rate"] or 0) * 100 for row in shown])
     scale = 10 ** math.floor(math.log10(peak))
     peak = math.ceil(peak / scale) * scale
-    width = left + max(1, len(shown)) * (2 * bar + gap + group_gap) + 20
+    width = max(460, left + max(1, len(shown)) * (2 * bar + gap + group_gap) + 20)  # room for the legend
     total = top + height + 90
     out = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total}" '
             f'viewBox="0 0 {width} {total}" role="img" aria-label="Observed death rate against the chance">')]
@@ -300,7 +300,7 @@ def render_html(report):
             "<tr>"
             f"<td>{e(row['host'])}</td>"
             f'<td><span class="status" style="background:{colour}">{e(row["status"].replace("_", " "))}</span>{msg}</td>'
-            f"<td>{e(_text(row['when']))}</td>"
+            f'<td class="when">{e(_text(row["when"]))}</td>'
             f"<td>{e(_text(row['kernel']))}</td>"
             f'<td class="n">{"-" if row["chance"] is None else str(row["chance"]) + " %"}</td>'
             f'<td class="n">{row["spins"]}</td><td class="n">{row["survived"]}</td><td class="n">{row["died"]}</td>'
@@ -319,6 +319,7 @@ table {{ border-collapse: collapse; margin: 1em 0; }}
 th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
 th {{ background: #f3f3f3; }}
 td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.when, td:first-child {{ white-space: nowrap; }}
 .status {{ color: #fff; border-radius: 3px; padding: 1px 6px; }}
 .msg {{ font-size: 85%; color: #555; max-width: 30em; }}
 </style>
