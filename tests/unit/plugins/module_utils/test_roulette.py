@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from ansible_collections.rustkmod.roulette.plugins.module_utils import roulette as r
 
@@ -208,3 +210,18 @@ def test_small_parsers():
     assert r.parse_bool_param("maybe") is None
     assert r.parse_int(" 3\n") == 3
     assert r.parse_int("x") is None
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize("name", ["plain", "r", "iso", "T"])
+def test_real_guest_dmesg_formats(name):
+    """dmesg of a Debian 13 guest (6.12) with the driver: plain, -r, --time-format iso, -T."""
+    text = (FIXTURES / f"dmesg-trixie-{name}.txt").read_text()
+    load = r.parse_load(text)
+    assert (load["major"], load["chance"]) == (244, 0)
+    assert load["mknod"]["minor"] == 0
+    panic = r.parse_panic(text)
+    assert panic["confirmed"] and panic["location"] == "src/roulette.rs:86"
+    assert panic["bug_location"] == "/root/kmod/src/shim.c:168"
