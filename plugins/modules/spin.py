@@ -475,6 +475,15 @@ class SpinRunner:
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child (coverage cannot see it)
             os.close(rfd)
+            # Let go of the module's stdin/stdout/stderr: a worker stuck in
+            # the kernel that held them would keep the SSH channel, and so
+            # the task, open after the module has returned.
+            try:
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+            except OSError:
+                os._exit(4)
             self._worker(wfd, first, last)
         os.close(wfd)
         return pid, rfd

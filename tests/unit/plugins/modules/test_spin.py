@@ -331,3 +331,11 @@ def test_chatty_kernel_log_keeps_the_oops(host, exits):
     death = facts["first_death"]
     assert death["confirmed"] is True and len(death["kernel_lines"]) == 10
     assert "noise" in death["kernel_lines"][0] and "Rust panic @" in death["kernel_lines"][5]
+
+
+def test_worker_lets_go_of_the_module_output(host, exits):
+    """A stuck worker must not hold the module's stdout (the SSH channel) open."""
+    def reader(path, n):
+        return "|".join(os.readlink(f"/proc/self/fd/{fd}") for fd in (0, 1, 2)).encode()
+    _changed, facts = run(host, {"count": 1}, reader=reader)
+    assert facts["spins"][0]["text"] == "|".join([os.devnull] * 3)
