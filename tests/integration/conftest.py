@@ -30,8 +30,8 @@ def run_playbook(tmp_path):
         proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         try:
             return proc.returncode, json.loads(proc.stdout)
-        except ValueError:
-            raise AssertionError("ansible-playbook printed no JSON:\n" + proc.stdout + proc.stderr)
+        except ValueError as exc:
+            raise AssertionError("ansible-playbook printed no JSON:\n" + proc.stdout + proc.stderr) from exc
     return run
 
 

@@ -46,8 +46,8 @@ def ansible_run(request, ansible_env):
                               timeout=timeout)
         try:
             report = json.loads(proc.stdout[proc.stdout.index("{"):])
-        except ValueError:
-            raise AssertionError("no JSON from %s:\n%s\n%s" % (cmd, proc.stdout, proc.stderr))
+        except ValueError as exc:
+            raise AssertionError("no JSON from %s:\n%s\n%s" % (cmd, proc.stdout, proc.stderr)) from exc
         return proc.returncode, report
     return run
 
