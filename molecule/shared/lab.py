@@ -83,6 +83,13 @@ MASKED_UNITS = (
     "getty@tty1.service",
     "getty-static.service",
     "systemd-binfmt.service",
+    # Modules that load on demand anyway; each unit costs seconds of emulated CPU at boot.
+    "modprobe@dm_mod.service",
+    "modprobe@drm.service",
+    "modprobe@efi_pstore.service",
+    "modprobe@fuse.service",
+    "modprobe@loop.service",
+    "systemd-pstore.service",
 )
 
 DEFAULT_IMAGE_SIZE = "8G"
@@ -227,10 +234,7 @@ def require_tools(*tools: str) -> None:
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
         packages = sorted({TOOL_PACKAGES.get(t, t) for t in missing})
-        raise LabError(
-            f"missing {', '.join(missing)}: install with `apt-get install -y "
-            f"{' '.join(packages)}` (the lab needs: {APT_HINT})"
-        )
+        raise LabError(f"missing {', '.join(missing)}: install with `apt-get install -y {' '.join(packages)}` (the lab needs: {APT_HINT})")
 
 
 # --------------------------------------------------------------------------------------
@@ -307,9 +311,7 @@ NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 def check_name(name: str) -> str:
     """Instance names become host names and directory names: keep them to DNS labels."""
     if not NAME_RE.match(name):
-        raise LabError(
-            f"bad instance name {name!r}: use letters, digits and '-' (a DNS label, max 63)"
-        )
+        raise LabError(f"bad instance name {name!r}: use letters, digits and '-' (a DNS label, max 63)")
     return name
 
 
@@ -346,10 +348,7 @@ def yaml_str(value) -> str:
     return json.dumps(str(value))
 
 
-SSH_COMMON_ARGS = (
-    "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-    "-o LogLevel=ERROR -o IdentitiesOnly=yes"
-)
+SSH_COMMON_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o IdentitiesOnly=yes"
 
 
 def render_inventory(instances: list[dict], group: str = "roulette") -> str:
@@ -488,16 +487,13 @@ def run_logged(cmd: list[str], logfile: Path) -> None:
         )
     if res.returncode != 0:
         tail = "".join(logfile.read_text(errors="replace").splitlines(True)[-25:])
-        raise LabError(
-            f"{cmd[0]} failed (exit {res.returncode}); end of {logfile}:\n{tail}"
-        )
+        raise LabError(f"{cmd[0]} failed (exit {res.returncode}); end of {logfile}:\n{tail}")
 
 
 def mmdebstrap_mode() -> list[str]:
     if os.geteuid() != 0:
         raise LabError(
-            "building images needs root (mmdebstrap --mode=root and mkfs.ext4 -d keep file "
-            "ownership that way): run `lab.py image` once as root, or with sudo"
+            "building images needs root (mmdebstrap --mode=root and mkfs.ext4 -d keep file ownership that way): run `lab.py image` once as root, or with sudo"
         )
     return ["--mode=root"]
 
@@ -512,9 +508,7 @@ def build_image(suite: str, rebuild: bool = False) -> Image:
     require_tools("mmdebstrap", "mkfs.ext4")
     target, recipe = image_dir_for(suite)
     image = Image(suite, target)
-    with flocked(
-        target.parent / f".{suite}.lock", f"another build of the {suite} image"
-    ):
+    with flocked(target.parent / f".{suite}.lock", f"another build of the {suite} image"):
         if image.complete() and not rebuild:
             return image
         mode = mmdebstrap_mode()
@@ -523,9 +517,7 @@ def build_image(suite: str, rebuild: bool = False) -> Image:
             logfile = work / "build.log"
             rootfs = work / "rootfs"
             script = work / "customize.sh"
-            script.write_text(
-                CUSTOMIZE_SCRIPT.replace("__MASKED_UNITS__", " ".join(MASKED_UNITS))
-            )
+            script.write_text(CUSTOMIZE_SCRIPT.replace("__MASKED_UNITS__", " ".join(MASKED_UNITS)))
             pubkey = recipe["pubkey"]
             started = time.monotonic()
             log(f"building the {suite} image in {target} (log: {logfile})")
@@ -536,12 +528,7 @@ def build_image(suite: str, rebuild: bool = False) -> Image:
                     "--variant=apt",
                     "--format=directory",
                     "--include=" + ",".join(IMAGE_PACKAGES),
-                    "--customize-hook=sh "
-                    + sh_quote(str(script))
-                    + ' "$1" '
-                    + sh_quote(pubkey)
-                    + " "
-                    + LAB_USER,
+                    "--customize-hook=sh " + sh_quote(str(script)) + ' "$1" ' + sh_quote(pubkey) + " " + LAB_USER,
                     suite,
                     str(rootfs),
                     *recipe["sources"],
@@ -553,9 +540,7 @@ def build_image(suite: str, rebuild: bool = False) -> Image:
                 raise LabError(f"expected one kernel in the image, found {modules}")
             release = modules[0]
             shutil.copyfile(rootfs / "boot" / f"vmlinuz-{release}", work / "vmlinuz")
-            shutil.copyfile(
-                rootfs / "boot" / f"initrd.img-{release}", work / "initrd.img"
-            )
+            shutil.copyfile(rootfs / "boot" / f"initrd.img-{release}", work / "initrd.img")
             run_logged(
                 [
                     "mkfs.ext4",
@@ -584,9 +569,7 @@ def build_image(suite: str, rebuild: bool = False) -> Image:
             if target.exists():
                 shutil.rmtree(target)
             os.rename(work, target)
-            log(
-                f"built the {suite} image in {meta['build_seconds']} s: kernel {release}"
-            )
+            log(f"built the {suite} image in {meta['build_seconds']} s: kernel {release}")
         finally:
             if work.exists():
                 with contextlib.suppress(OSError):
@@ -607,9 +590,7 @@ def paths_in_use() -> str:
     seen = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         with contextlib.suppress(OSError):
-            seen.append(
-                cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            )
+            seen.append(cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
     return "\n".join(seen)
 
 
@@ -652,9 +633,7 @@ def pid_is_ours(pid: int | None, marker: str) -> bool:
     if not pid:
         return False
     try:
-        cmdline = (
-            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        )
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return False
     return marker in cmdline
@@ -667,9 +646,7 @@ def read_pid(idir: Path) -> int | None:
         return None
 
 
-def ssh_base(
-    port: int, key: Path, connect_timeout: int = 10, batch: bool = True
-) -> list[str]:
+def ssh_base(port: int, key: Path, connect_timeout: int = 10, batch: bool = True) -> list[str]:
     return [
         "ssh",
         *(["-o", "BatchMode=yes"] if batch else []),
@@ -732,9 +709,7 @@ class Spec:
     accel: str = "tcg"
 
 
-def qemu_command(
-    spec: Spec, image: Image, idir: Path, port: int, machine_id: str
-) -> list[str]:
+def qemu_command(spec: Spec, image: Image, idir: Path, port: int, machine_id: str) -> list[str]:
     if spec.accel == "kvm":
         accel = ["-accel", "kvm", "-cpu", "host"]
     else:
@@ -802,9 +777,7 @@ def launch(spec: Spec, image: Image, sdir: Path, idir: Path) -> dict:
             if res.returncode == 0:
                 break
             if "hostfwd" in res.stderr or "host forwarding" in res.stderr:
-                reserved.add(
-                    port
-                )  # taken by someone else since we looked: try the next one
+                reserved.add(port)  # taken by someone else since we looked: try the next one
                 continue
             raise LabError(f"qemu failed to start {spec.name}: {res.stderr.strip()}")
         else:
@@ -832,9 +805,7 @@ def launch(spec: Spec, image: Image, sdir: Path, idir: Path) -> dict:
     return inst
 
 
-def instance_up(
-    spec: Spec, sdir: Path, timeout: int, check_memory: bool = True
-) -> dict:
+def instance_up(spec: Spec, sdir: Path, timeout: int, check_memory: bool = True) -> dict:
     check_name(spec.name)
     require_tools("qemu-system-x86_64", "qemu-img", "ssh")
     image = get_image(spec.suite)
@@ -844,10 +815,7 @@ def instance_up(
         current = load_instance(idir)
         if current and pid_is_ours(current.get("pid"), str(idir)):
             if current.get("suite") != spec.suite:
-                raise LabError(
-                    f"{spec.name} already runs {current.get('suite')}; `lab.py down "
-                    f"{spec.name}` first"
-                )
+                raise LabError(f"{spec.name} already runs {current.get('suite')}; `lab.py down {spec.name}` first")
             if ssh_ok(int(current["port"]), key):
                 return current
         if idir.exists():
@@ -880,25 +848,19 @@ def instance_up(
         )
         started = time.monotonic()
         inst = launch(spec, image, sdir, idir)
-        log(
-            f"{spec.name}: qemu pid {inst['pid']}, ssh on {HOST}:{inst['port']}, waiting for SSH"
-        )
+        log(f"{spec.name}: qemu pid {inst['pid']}, ssh on {HOST}:{inst['port']}, waiting for SSH")
         deadline = started + timeout
         while True:
             if not pid_is_ours(inst["pid"], str(idir)):
                 tail = serial_tail(idir / "serial.log")
                 destroy(idir)
-                raise LabError(
-                    f"{spec.name}: qemu exited during boot; serial log tail:\n{tail}"
-                )
+                raise LabError(f"{spec.name}: qemu exited during boot; serial log tail:\n{tail}")
             if ssh_ok(inst["port"], key):
                 break
             if time.monotonic() > deadline:
                 tail = serial_tail(idir / "serial.log")
                 destroy(idir)
-                raise LabError(
-                    f"{spec.name}: no SSH after {timeout} s; killed it. Serial log tail:\n{tail}"
-                )
+                raise LabError(f"{spec.name}: no SSH after {timeout} s; killed it. Serial log tail:\n{tail}")
             time.sleep(2)
         inst["boot_seconds"] = round(time.monotonic() - started, 1)
         (idir / "instance.json").write_text(json.dumps(inst, indent=2) + "\n")
@@ -965,9 +927,7 @@ def build_chroot(suite: str, dest: Path) -> Path:
     recipe = chroot_recipe(suite)
     digest = recipe_hash(recipe)
     tarball = cache_dir() / "chroots" / f"{suite}-{digest}.tar"
-    with flocked(
-        tarball.parent / f".{suite}.lock", f"another build of the {suite} chroot"
-    ):
+    with flocked(tarball.parent / f".{suite}.lock", f"another build of the {suite} chroot"):
         if not tarball.exists():
             mode = mmdebstrap_mode()
             tmp = tarball.with_name(f".{tarball.name}.tmp-{os.getpid()}")
@@ -995,13 +955,9 @@ def build_chroot(suite: str, dest: Path) -> Path:
     if marker.exists() and marker.read_text().strip() == f"{suite}-{digest}":
         return dest
     if dest.exists() and any(dest.iterdir()):
-        raise LabError(
-            f"{dest} exists and is not this lab's {suite} chroot: remove it first"
-        )
+        raise LabError(f"{dest} exists and is not this lab's {suite} chroot: remove it first")
     dest.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["tar", "-C", str(dest), "--numeric-owner", "-xpf", str(tarball)], check=True
-    )
+    subprocess.run(["tar", "-C", str(dest), "--numeric-owner", "-xpf", str(tarball)], check=True)
     # apt inside the chroot resolves names like the controller does.
     with contextlib.suppress(OSError):
         (dest / "etc/resolv.conf").unlink()
@@ -1016,11 +972,7 @@ def build_chroot(suite: str, dest: Path) -> Path:
 
 def cmd_image(args) -> int:
     for suite in args.suite:
-        image = (
-            build_image(suite, rebuild=args.rebuild)
-            if args.rebuild
-            else get_image(suite)
-        )
+        image = build_image(suite, rebuild=args.rebuild) if args.rebuild else get_image(suite)
         print(
             json.dumps(
                 {
@@ -1072,11 +1024,7 @@ def cmd_up(args) -> int:
         raise LabError("instance names must be distinct")
     for suite in sorted({s.suite for s in specs}):
         get_image(suite)  # build each image once, before the VMs race for it
-    running = {
-        i["name"]
-        for i in read_instances(sdir)
-        if pid_is_ours(i.get("pid"), str(sdir / i["name"]))
-    }
+    running = {i["name"] for i in read_instances(sdir) if pid_is_ours(i.get("pid"), str(sdir / i["name"]))}
     fresh = [s.memory for s in specs if s.name not in running]
     avail = mem_available_mib()
     if not memory_fits(fresh, avail):
@@ -1089,9 +1037,7 @@ def cmd_up(args) -> int:
 
     def boot(spec: Spec) -> None:
         try:
-            results[spec.name] = instance_up(
-                spec, sdir, args.timeout, check_memory=False
-            )
+            results[spec.name] = instance_up(spec, sdir, args.timeout, check_memory=False)
         except LabError as exc:
             errors[spec.name] = str(exc)
         except Exception as exc:  # noqa: BLE001 - reported with the instance's name
@@ -1134,11 +1080,7 @@ def public_view(inst: dict) -> dict:
 def cmd_down(args) -> int:
     sdir = state_dir(args.state_dir)
     if args.all:
-        names = (
-            sorted(p.name for p in sdir.iterdir() if p.is_dir())
-            if sdir.is_dir()
-            else []
-        )
+        names = sorted(p.name for p in sdir.iterdir() if p.is_dir()) if sdir.is_dir() else []
     elif args.name:
         names = [check_name(n) for n in args.name]
     else:
@@ -1166,20 +1108,13 @@ def cmd_list(args) -> int:
     print(f"{'NAME':<16} {'SUITE':<9} {'PORT':>5} {'PID':>8} {'ALIVE':<5} KERNEL")
     for inst in insts:
         alive = pid_is_ours(inst.get("pid"), str(sdir / inst["name"]))
-        print(
-            f"{inst['name']:<16} {inst['suite']:<9} {inst['port']:>5} {inst['pid']!s:>8} "
-            f"{'yes' if alive else 'no':<5} {inst['kernel_release']}"
-        )
+        print(f"{inst['name']:<16} {inst['suite']:<9} {inst['port']:>5} {inst['pid']!s:>8} {'yes' if alive else 'no':<5} {inst['kernel_release']}")
     return 0
 
 
 def cmd_inventory(args) -> int:
     sdir = state_dir(args.state_dir)
-    insts = [
-        i
-        for i in read_instances(sdir)
-        if pid_is_ours(i.get("pid"), str(sdir / i["name"]))
-    ]
+    insts = [i for i in read_instances(sdir) if pid_is_ours(i.get("pid"), str(sdir / i["name"]))]
     text = render_inventory(insts, args.group)
     if args.output == "-":
         sys.stdout.write(text)
@@ -1198,11 +1133,7 @@ def cmd_status(args) -> int:
         idir = sdir / check_name(name)
         inst = load_instance(idir)
         if inst is None:
-            print(
-                json.dumps(
-                    {"name": name, "state": "absent", "panic": False, "oops": False}
-                )
-            )
+            print(json.dumps({"name": name, "state": "absent", "panic": False, "oops": False}))
             continue
         print(json.dumps(instance_status(inst, idir)))
     return 0
@@ -1231,14 +1162,11 @@ def build_parser() -> argparse.ArgumentParser:
     def with_state(sp):
         sp.add_argument(
             "--state-dir",
-            help="instances' state (default: $ROULETTE_LAB_STATE or "
-            "$XDG_RUNTIME_DIR/rustkmod-roulette/lab)",
+            help="instances' state (default: $ROULETTE_LAB_STATE or $XDG_RUNTIME_DIR/rustkmod-roulette/lab)",
         )
         return sp
 
-    sp = sub.add_parser(
-        "image", help="build or reuse the base image of a Debian release"
-    )
+    sp = sub.add_parser("image", help="build or reuse the base image of a Debian release")
     sp.add_argument("suite", nargs="+", choices=SUITES)
     sp.add_argument("--rebuild", action="store_true", help="build even if cached")
     sp.set_defaults(func=cmd_image)
@@ -1248,9 +1176,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--suite", choices=SUITES, default="bookworm")
     sp.add_argument("--memory", type=parse_size_mib, default=DEFAULT_MEMORY, help="MiB")
     sp.add_argument("--cpus", type=int, default=DEFAULT_CPUS)
-    sp.add_argument(
-        "--accel", choices=("tcg", "kvm"), help="default: $ROULETTE_LAB_ACCEL or tcg"
-    )
+    sp.add_argument("--accel", choices=("tcg", "kvm"), help="default: $ROULETTE_LAB_ACCEL or tcg")
     sp.add_argument(
         "--timeout",
         type=int,
@@ -1259,14 +1185,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument(
         "--spec",
-        help='JSON list of {"name", "suite", "memory", "cpus"}: boot '
-        "them all in parallel",
+        help='JSON list of {"name", "suite", "memory", "cpus"}: boot them all in parallel',
     )
     sp.set_defaults(func=cmd_up)
 
-    sp = with_state(
-        sub.add_parser("down", help="stop VM(s), remove their overlay and state")
-    )
+    sp = with_state(sub.add_parser("down", help="stop VM(s), remove their overlay and state"))
     sp.add_argument("name", nargs="*")
     sp.add_argument("--all", action="store_true")
     sp.set_defaults(func=cmd_down)
@@ -1275,16 +1198,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_list)
 
-    sp = with_state(
-        sub.add_parser("inventory", help="write an Ansible inventory of the VMs")
-    )
+    sp = with_state(sub.add_parser("inventory", help="write an Ansible inventory of the VMs"))
     sp.add_argument("--output", "-o", required=True, help="file, or - for stdout")
     sp.add_argument("--group", default="roulette")
     sp.set_defaults(func=cmd_inventory)
 
-    sp = with_state(
-        sub.add_parser("status", help="running / ssh-unreachable / dead, panics")
-    )
+    sp = with_state(sub.add_parser("status", help="running / ssh-unreachable / dead, panics"))
     sp.add_argument("name", nargs="*")
     sp.set_defaults(func=cmd_status)
 
