@@ -1149,9 +1149,64 @@ def cmd_ssh(args) -> int:
     return 0
 
 
+# What a build in the chroot needs from the kernel: rustc finds its sysroot through
+# /proc/self/exe, and make and the compilers want /dev/null and friends.
+CHROOT_MOUNTS = (
+    ("proc", ["-t", "proc", "proc"]),
+    ("sys", ["-t", "sysfs", "sysfs"]),
+    ("dev", ["--rbind", "/dev"]),
+)
+
+
+def mounts_under(path: Path, mountinfo: str | None = None) -> list[str]:
+    """Mount points at or below path, deepest first (the order to unmount them in)."""
+    root = str(path.resolve())
+    if mountinfo is None:
+        mountinfo = Path("/proc/self/mountinfo").read_text()
+    points = []
+    for line in mountinfo.splitlines():
+        point = line.split()[4].replace("\\040", " ")
+        if point == root or point.startswith(root + "/"):
+            points.append(point)
+    return sorted(points, key=len, reverse=True)
+
+
+def chroot_mount(dest: Path) -> None:
+    present = set(mounts_under(dest))
+    for sub, how in CHROOT_MOUNTS:
+        target = dest / sub
+        if str(target.resolve()) in present:
+            continue
+        subprocess.run(["mount", *how, str(target)], check=True)
+        if "--rbind" in how:
+            subprocess.run(["mount", "--make-rslave", str(target)], check=True)
+
+
+def chroot_unmount(dest: Path) -> None:
+    for point in mounts_under(dest):
+        subprocess.run(["umount", "-l", point], check=False)
+    left = mounts_under(dest)
+    if left:
+        raise LabError(f"still mounted under {dest}: {', '.join(left)}")
+
+
 def cmd_chroot(args) -> int:
-    dest = build_chroot(args.suite, Path(args.dest))
-    print(json.dumps({"suite": args.suite, "path": str(dest)}))
+    dest = Path(args.dest)
+    if args.remove:
+        if dest.exists():
+            chroot_unmount(dest)
+            if not (dest / ".roulette-lab-chroot").exists():
+                raise LabError(f"{dest} is not a lab chroot; not removing it")
+            # Nothing is mounted below it any more (checked above): /dev cannot be reached.
+            shutil.rmtree(dest)
+        log(f"removed {dest}")
+        return 0
+    if not args.suite:
+        raise LabError("chroot needs SUITE --dest DIR (or --dest DIR --remove)")
+    build_chroot(args.suite, dest)
+    if args.mount:
+        chroot_mount(dest)
+    print(json.dumps({"suite": args.suite, "path": str(dest), "mounted": bool(args.mount)}))
     return 0
 
 
@@ -1213,8 +1268,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_ssh)
 
     sp = sub.add_parser("chroot", help="make a build chroot of a Debian release")
-    sp.add_argument("suite", choices=SUITES)
+    sp.add_argument("suite", nargs="?", choices=SUITES)
     sp.add_argument("--dest", required=True)
+    sp.add_argument("--mount", action="store_true", help="mount /proc, /sys and /dev in it (for builds)")
+    sp.add_argument("--remove", action="store_true", help="unmount and delete a chroot made here")
     sp.set_defaults(func=cmd_chroot)
     return p
 

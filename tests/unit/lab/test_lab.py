@@ -91,9 +91,7 @@ def test_recipe_hash_changes_with_the_package_list():
 
 
 def test_image_and_chroot_recipes_differ():
-    assert lab.recipe_hash(lab.chroot_recipe("bookworm")) != lab.recipe_hash(
-        lab.image_recipe("bookworm", KEY, "8G")
-    )
+    assert lab.recipe_hash(lab.chroot_recipe("bookworm")) != lab.recipe_hash(lab.image_recipe("bookworm", KEY, "8G"))
 
 
 def test_recipe_has_no_headers_or_rust():
@@ -126,9 +124,7 @@ def instance(name, port, suite="bookworm"):
         "user": "roulette",
         "key": "/home/u/.cache/rustkmod-roulette/ssh/id_ed25519",
         "suite": suite,
-        "kernel_release": "6.1.0-56-amd64"
-        if suite == "bookworm"
-        else "6.12.57+deb13-amd64",
+        "kernel_release": "6.1.0-56-amd64" if suite == "bookworm" else "6.12.57+deb13-amd64",
     }
 
 
@@ -173,9 +169,7 @@ def test_inventory_command_writes_only_live_instances(tmp_path, monkeypatch):
         (tmp_path / inst["name"] / "instance.json").write_text(json.dumps(inst))
     monkeypatch.setattr(lab, "pid_is_ours", lambda pid, marker: marker.endswith("live"))
     out = tmp_path / "inv.yml"
-    args = argparse.Namespace(
-        state_dir=str(tmp_path), output=str(out), group="roulette"
-    )
+    args = argparse.Namespace(state_dir=str(tmp_path), output=str(out), group="roulette")
     assert lab.cmd_inventory(args) == 0
     hosts = yaml.safe_load(out.read_text())["all"]["children"]["roulette"]["hosts"]
     assert list(hosts) == ["live"]
@@ -214,9 +208,7 @@ def test_good_names(name):
     assert lab.check_name(name) == name
 
 
-@pytest.mark.parametrize(
-    "name", ["", "-x", "x-", "under_score", "a/b", "a" * 64, "dot.ted"]
-)
+@pytest.mark.parametrize("name", ["", "-x", "x-", "under_score", "a/b", "a" * 64, "dot.ted"])
 def test_bad_names(name):
     with pytest.raises(lab.LabError):
         lab.check_name(name)
@@ -250,9 +242,7 @@ def test_qemu_uses_tcg_by_default_and_loopback_forwarding(tmp_path):
 
 def test_qemu_uses_kvm_only_when_asked(tmp_path):
     spec = lab.Spec(name="vm1", suite="bookworm", accel="kvm")
-    cmd = lab.qemu_command(
-        spec, lab.Image("bookworm", tmp_path), tmp_path, 10030, "0" * 32
-    )
+    cmd = lab.qemu_command(spec, lab.Image("bookworm", tmp_path), tmp_path, 10030, "0" * 32)
     assert "kvm" in cmd[cmd.index("-accel") + 1]
 
 
@@ -284,16 +274,10 @@ def test_cache_dir_follows_xdg(monkeypatch, tmp_path):
 def test_spec_file_defaults(tmp_path, monkeypatch):
     monkeypatch.delenv("ROULETTE_LAB_ACCEL", raising=False)
     spec_file = tmp_path / "spec.json"
-    spec_file.write_text(
-        json.dumps(
-            [{"name": "a"}, {"name": "b", "suite": "trixie", "memory": 1024, "cpus": 1}]
-        )
-    )
+    spec_file.write_text(json.dumps([{"name": "a"}, {"name": "b", "suite": "trixie", "memory": 1024, "cpus": 1}]))
     args = argparse.Namespace(spec=str(spec_file), accel=None, name=[])
     specs = lab.load_specs(args)
-    assert specs[0] == lab.Spec(
-        "a", "bookworm", lab.DEFAULT_MEMORY, lab.DEFAULT_CPUS, "tcg"
-    )
+    assert specs[0] == lab.Spec("a", "bookworm", lab.DEFAULT_MEMORY, lab.DEFAULT_CPUS, "tcg")
     assert specs[1] == lab.Spec("b", "trixie", 1024, 1, "tcg")
 
 
@@ -301,3 +285,31 @@ def test_missing_tools_name_the_apt_packages(monkeypatch):
     monkeypatch.setattr(lab.shutil, "which", lambda tool: None)
     with pytest.raises(lab.LabError, match="qemu-system-x86 qemu-utils mmdebstrap"):
         lab.require_tools("qemu-system-x86_64")
+
+
+# -- build chroots ---------------------------------------------------------------------
+
+MOUNTINFO = """\
+22 1 254:0 / / rw,relatime - ext4 /dev/vda rw
+42 22 0:39 / /srv/build/proc rw,relatime - proc proc rw
+43 22 0:5 / /srv/build/dev rw,nosuid - devtmpfs udev rw
+44 43 0:6 / /srv/build/dev/pts rw,nosuid - devpts devpts rw
+45 22 0:39 / /srv/build-other/proc rw,relatime - proc proc rw
+46 22 0:40 / /srv/with\\040space/proc rw,relatime - proc proc rw
+"""
+
+
+def test_mounts_under_lists_deepest_first_and_only_below_the_chroot():
+    points = lab.mounts_under(Path("/srv/build"), MOUNTINFO)
+    assert points[0] == "/srv/build/dev/pts"
+    assert set(points) == {"/srv/build/proc", "/srv/build/dev", "/srv/build/dev/pts"}
+
+
+def test_mounts_under_decodes_spaces():
+    assert lab.mounts_under(Path("/srv/with space"), MOUNTINFO) == ["/srv/with space/proc"]
+
+
+def test_chroot_recipe_keeps_it_small():
+    recipe = lab.chroot_recipe("trixie")
+    assert recipe["packages"] == ["ca-certificates", "python3"]
+    assert recipe["sources"] == lab.sources_for("trixie")
