@@ -36,6 +36,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +98,7 @@ DEFAULT_IMAGE_SIZE = "8G"
 DEFAULT_MEMORY = 2048
 DEFAULT_CPUS = 2
 DEFAULT_BOOT_TIMEOUT = 300
+DEFAULT_FRESH_HOURS = 6
 DEFAULT_PORT_BASE = 10022
 PORT_SPAN = 1000
 # Memory the host keeps for itself, and QEMU's own use per VM on top of the guest's RAM.
@@ -181,6 +184,13 @@ MODULES=list
 EOF
 printf 'virtio_pci\nvirtio_blk\next4\ncrc32c_generic\n' > "$root/etc/initramfs-tools/modules"
 chroot "$root" update-initramfs -u -k all
+
+# Where this kernel's headers are in the archive today: when Debian publishes a newer
+# kernel ABI they leave the mirror, and the lab then rebuilds the image (see get_image).
+mkdir -p "$root/var/lib/roulette-lab"
+for rel in $(ls "$root/lib/modules"); do
+    chroot "$root" apt-get download --print-uris "linux-headers-$rel" | cut -d"'" -f2
+done > "$root/var/lib/roulette-lab/headers-uri"
 
 # A fixed machine id; each instance gets its own from the kernel command line.
 echo 5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e > "$root/etc/machine-id"
@@ -541,6 +551,7 @@ def build_image(suite: str, rebuild: bool = False) -> Image:
             release = modules[0]
             shutil.copyfile(rootfs / "boot" / f"vmlinuz-{release}", work / "vmlinuz")
             shutil.copyfile(rootfs / "boot" / f"initrd.img-{release}", work / "initrd.img")
+            shutil.copyfile(rootfs / "var/lib/roulette-lab/headers-uri", work / "headers-uri")
             run_logged(
                 [
                     "mkfs.ext4",
@@ -607,11 +618,46 @@ def sh_quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
+def headers_gone(uri: str, timeout: float = 10) -> bool:
+    """True only when the mirror says the headers package is gone (404/410); a network
+    failure is no reason to rebuild."""
+    req = urllib.request.Request(uri, method="HEAD")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout):
+            return False
+    except urllib.error.HTTPError as exc:
+        return exc.code in (404, 410)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def image_is_stale(image: Image, now: float | None = None) -> bool:
+    """Whether Debian has moved on from the image's kernel, checked at most every
+    ROULETTE_LAB_FRESH_HOURS (default 6; 0 never checks)."""
+    hours = float(os.environ.get("ROULETTE_LAB_FRESH_HOURS", DEFAULT_FRESH_HOURS))
+    uri_file = image.path / "headers-uri"
+    stamp = image.path / "checked"
+    if hours <= 0 or not uri_file.exists():
+        return False
+    now = time.time() if now is None else now
+    last = stamp.stat().st_mtime if stamp.exists() else (image.path / "complete").stat().st_mtime
+    if now - last < hours * 3600:
+        return False
+    uris = uri_file.read_text().split()
+    gone = any(headers_gone(uri) for uri in uris)
+    with contextlib.suppress(OSError):
+        stamp.touch()
+    return gone
+
+
 def get_image(suite: str) -> Image:
     target, _ = image_dir_for(suite)
     image = Image(suite, target)
     if image.complete():
-        return image
+        if not image_is_stale(image):
+            return image
+        log(f"Debian no longer serves the headers of {image.kernel_release}: rebuilding the {suite} image so the roles can install headers for its kernel")
+        return build_image(suite, rebuild=True)
     return build_image(suite)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -313,3 +314,58 @@ def test_chroot_recipe_keeps_it_small():
     recipe = lab.chroot_recipe("trixie")
     assert recipe["packages"] == ["ca-certificates", "python3"]
     assert recipe["sources"] == lab.sources_for("trixie")
+
+
+# -- image freshness -------------------------------------------------------------------
+
+
+def stale_image(tmp_path, age_hours):
+    (tmp_path / "complete").write_text("")
+    (tmp_path / "headers-uri").write_text("http://mirror.invalid/pool/linux-headers.deb\n")
+    old = 1_000_000.0
+    os.utime(tmp_path / "complete", (old, old))
+    return lab.Image("bookworm", tmp_path), old + age_hours * 3600
+
+
+def test_fresh_image_is_not_checked(tmp_path, monkeypatch):
+    monkeypatch.delenv("ROULETTE_LAB_FRESH_HOURS", raising=False)
+    image, now = stale_image(tmp_path, 1)
+    monkeypatch.setattr(lab, "headers_gone", lambda uri: pytest.fail("checked too early"))
+    assert lab.image_is_stale(image, now) is False
+
+
+def test_old_image_is_stale_when_the_headers_left_the_mirror(tmp_path, monkeypatch):
+    monkeypatch.delenv("ROULETTE_LAB_FRESH_HOURS", raising=False)
+    image, now = stale_image(tmp_path, 7)
+    monkeypatch.setattr(lab, "headers_gone", lambda uri: True)
+    assert lab.image_is_stale(image, now) is True
+    assert (tmp_path / "checked").exists()
+
+
+def test_old_image_with_headers_still_served_is_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("ROULETTE_LAB_FRESH_HOURS", raising=False)
+    image, now = stale_image(tmp_path, 7)
+    monkeypatch.setattr(lab, "headers_gone", lambda uri: False)
+    assert lab.image_is_stale(image, now) is False
+
+
+def test_freshness_check_can_be_switched_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROULETTE_LAB_FRESH_HOURS", "0")
+    image, now = stale_image(tmp_path, 1000)
+    monkeypatch.setattr(lab, "headers_gone", lambda uri: True)
+    assert lab.image_is_stale(image, now) is False
+
+
+def test_headers_gone_only_on_not_found(monkeypatch):
+    import urllib.error
+
+    def answer(exc):
+        def urlopen(req, timeout):
+            raise exc
+
+        return urlopen
+
+    monkeypatch.setattr(lab.urllib.request, "urlopen", answer(urllib.error.HTTPError("u", 404, "nf", {}, None)))
+    assert lab.headers_gone("http://x/") is True
+    monkeypatch.setattr(lab.urllib.request, "urlopen", answer(urllib.error.URLError("offline")))
+    assert lab.headers_gone("http://x/") is False
