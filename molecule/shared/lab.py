@@ -514,13 +514,18 @@ def image_dir_for(suite: str) -> tuple[Path, dict]:
     return cache_dir() / "images" / f"{suite}-{recipe_hash(recipe)}", recipe
 
 
-def build_image(suite: str, rebuild: bool = False) -> Image:
+def build_image(suite: str, rebuild: bool = False, older_than: float | None = None) -> Image:
+    """Build the suite's image unless a complete one exists; rebuild forces a new build,
+    older_than only replaces an image completed before that time (so that several callers
+    who all found it stale rebuild it once)."""
     require_tools("mmdebstrap", "mkfs.ext4")
     target, recipe = image_dir_for(suite)
     image = Image(suite, target)
     with flocked(target.parent / f".{suite}.lock", f"another build of the {suite} image"):
         if image.complete() and not rebuild:
-            return image
+            done = (target / "complete").stat().st_mtime
+            if older_than is None or done >= older_than:
+                return image
         mode = mmdebstrap_mode()
         work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
@@ -583,14 +588,14 @@ def build_image(suite: str, rebuild: bool = False) -> Image:
             log(f"built the {suite} image in {meta['build_seconds']} s: kernel {release}")
         finally:
             if work.exists():
-                with contextlib.suppress(OSError):
-                    if (work / "rootfs").exists():
-                        subprocess.run(
-                            ["umount", "-R", str(work / "rootfs")],
-                            stderr=subprocess.DEVNULL,
-                            check=False,
-                        )
-                shutil.rmtree(work, ignore_errors=True)
+                # A build killed halfway can leave mmdebstrap's /proc, /sys or /dev mounts in
+                # the root: never delete through them into the host's.
+                for point in mounts_under(work):
+                    subprocess.run(["umount", "-l", point], stderr=subprocess.DEVNULL, check=False)
+                if mounts_under(work):
+                    log(f"left {work} in place: something is still mounted below it")
+                else:
+                    shutil.rmtree(work, ignore_errors=True)
         prune_images(suite, keep=target)
     return image
 
@@ -657,7 +662,7 @@ def get_image(suite: str) -> Image:
         if not image_is_stale(image):
             return image
         log(f"Debian no longer serves the headers of {image.kernel_release}: rebuilding the {suite} image so the roles can install headers for its kernel")
-        return build_image(suite, rebuild=True)
+        return build_image(suite, older_than=time.time())
     return build_image(suite)
 
 
@@ -682,7 +687,8 @@ def pid_is_ours(pid: int | None, marker: str) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return False
-    return marker in cmdline
+    # "lab/vm1/" so that vm1 is not mistaken for vm10, whose paths also start with "lab/vm1".
+    return marker.rstrip("/") + "/" in cmdline
 
 
 def read_pid(idir: Path) -> int | None:

@@ -369,3 +369,15 @@ def test_headers_gone_only_on_not_found(monkeypatch):
     assert lab.headers_gone("http://x/") is True
     monkeypatch.setattr(lab.urllib.request, "urlopen", answer(urllib.error.URLError("offline")))
     assert lab.headers_gone("http://x/") is False
+
+
+def test_pid_check_does_not_confuse_vm1_with_vm10(tmp_path, monkeypatch):
+    cmdline = f"qemu-system-x86_64\0-serial\0file:{tmp_path}/vm10/serial.log\0".encode()
+    real_read = Path.read_bytes
+
+    def fake_read(self):
+        return cmdline if str(self) == "/proc/4242/cmdline" else real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", fake_read)
+    assert lab.pid_is_ours(4242, str(tmp_path / "vm10")) is True
+    assert lab.pid_is_ours(4242, str(tmp_path / "vm1")) is False
