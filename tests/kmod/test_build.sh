@@ -1,0 +1,199 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Build-side tests for files/kmod that need no VM:
+#   - a missing rustc, missing Rust library sources or missing kernel headers
+#     fail the build within seconds, naming the package to install;
+#   - the relocation check rejects what the module loader rejects;
+#   - patches/series is well-formed and every patch (and every combination)
+#     applies with `patch -p1` to the unpatched tree;
+#   - with --kdir: a full build prints no warning (rustc, objtool, modpost)
+#     and `make clean` leaves the tree as checked out.
+#
+# Usage: tests/kmod/test_build.sh [--kdir KDIR] [--rustc RUSTC]
+# Output is TAP; the exit status is 0 only when every test passed.
+
+set -u
+here=$(cd "$(dirname "$0")/../.." && pwd)
+kmod=$here/files/kmod
+kdir=
+rustc=${RUSTC:-rustc}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kdir) kdir=$2; shift 2 ;;
+	--rustc) rustc=$2; shift 2 ;;
+	*) sed -n '3,13p' "$0" >&2; exit 2 ;;
+	esac
+done
+
+work=$(mktemp -d /tmp/kmod-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
+	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/#   /'
+}
+
+# A copy of the unpatched sources, without build output.
+fresh_tree() {
+	rm -rf "$work/tree" && mkdir -p "$work/tree"
+	(cd "$kmod" && tar --exclude=./build --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		--exclude='*.mod' --exclude='*.mod.c' --exclude=modules.order --exclude=Module.symvers \
+		-cf - .) | tar -C "$work/tree" -xf -
+}
+
+# fails_fast DESCRIPTION PATTERN MAKE_ARGS...: make must fail within 10 s
+# and print PATTERN.
+fails_fast() {
+	local desc=$1 pattern=$2 start secs out
+	shift 2
+	fresh_tree
+	start=$(date +%s)
+	out=$(make -C "$work/tree" "$@" 2>&1) && { not_ok "$desc" "make succeeded"; return; }
+	secs=$(($(date +%s) - start))
+	if [ "$secs" -gt 10 ]; then
+		not_ok "$desc" "took ${secs}s"
+	elif ! grep -q -- "$pattern" <<<"$out"; then
+		not_ok "$desc" "$out"
+	else
+		ok "$desc (${secs}s)"
+	fi
+}
+
+# A rustc that works but whose sysroot and release have no library sources:
+# what a machine without rust-src / rust-web-src looks like.
+mkdir -p "$work/bin" "$work/empty-sysroot"
+cat >"$work/bin/rustc" <<EOF
+#!/bin/sh
+case "\$*" in
+*--print\ sysroot*) echo "$work/empty-sysroot" ;;
+-vV) printf 'rustc 9.99.0\nbinary: rustc\ncommit-hash: 0\nrelease: 9.99.0\n' ;;
+*) exit 1 ;;
+esac
+EOF
+chmod +x "$work/bin/rustc"
+
+any_kdir=${kdir:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | head -n 1)}
+
+fails_fast "no rustc: fails fast, names rustc-web" "apt-get install rustc-web" \
+	RUSTC="$work/bin/no-such-rustc" KDIR="${any_kdir:-/nonexistent}" modules
+fails_fast "no Rust library sources: fails fast, names rust-web-src" "apt-get install rust-web-src" \
+	RUSTC="$work/bin/rustc" KDIR="${any_kdir:-/nonexistent}" modules
+fails_fast "make std without sources fails the same way" "apt-get install rust-web-src" \
+	RUSTC="$work/bin/rustc" KDIR="${any_kdir:-/nonexistent}" std
+if "$rustc" -vV >/dev/null 2>&1; then
+	fails_fast "no kernel headers: fails fast, names linux-headers" "apt-get install linux-headers-" \
+		RUSTC="$rustc" KDIR=/nonexistent modules
+else
+	ok "# SKIP no kernel headers test: no working rustc ($rustc)"
+fi
+
+# --- Relocations ----------------------------------------------------------------
+
+if command -v gcc >/dev/null; then
+	printf 'extern int shared_counter;\nint get(void) { return shared_counter; }\n' >"$work/pic.c"
+	gcc -O2 -fPIC -mcmodel=small -Wa,-mrelax-relocations=no -c "$work/pic.c" -o "$work/pic.o"
+	out=$(sh "$kmod/scripts/check-relocs.sh" "$work/pic.o" 2>&1)
+	if [ $? -ne 0 ] && grep -q GOTPCREL <<<"$out"; then
+		ok "check-relocs.sh rejects R_X86_64_GOTPCREL"
+	else
+		not_ok "check-relocs.sh rejects R_X86_64_GOTPCREL" "$out"
+	fi
+	gcc -O2 -fno-pic -mcmodel=kernel -c "$work/pic.c" -o "$work/nopic.o"
+	if out=$(sh "$kmod/scripts/check-relocs.sh" "$work/nopic.o" 2>&1); then
+		ok "check-relocs.sh accepts kernel-model code"
+	else
+		not_ok "check-relocs.sh accepts kernel-model code" "$out"
+	fi
+else
+	ok "# SKIP relocation tests: no gcc"
+fi
+
+# --- Patch series -----------------------------------------------------------------
+
+series=$kmod/patches/series
+cond_re='^(rustc(<|>=)[0-9]+\.[0-9]+|optin:[a-z0-9_-]+)$'
+bad=""
+patches=()
+while read -r file cond extra; do
+	case $file in '' | '#'*) continue ;; esac
+	[ -f "$kmod/patches/$file" ] || bad="$bad\nmissing patch: $file"
+	[ -z "$cond" ] || [[ $cond =~ $cond_re ]] || bad="$bad\nbad condition: $file $cond"
+	[ -z "$extra" ] || bad="$bad\nmore than one condition: $file $cond $extra"
+	patches+=("$file")
+done <"$series"
+if [ -z "$bad" ] && [ ${#patches[@]} -gt 0 ]; then
+	ok "patches/series is well-formed (${#patches[@]} patches)"
+else
+	not_ok "patches/series is well-formed" "$(printf '%b' "$bad")"
+fi
+
+for p in "${patches[@]}"; do
+	fresh_tree
+	if out=$(cd "$work/tree" && patch -p1 --dry-run <"patches/$p" 2>&1); then
+		ok "$p applies alone (patch -p1 --dry-run)"
+	else
+		not_ok "$p applies alone (patch -p1 --dry-run)" "$out"
+	fi
+done
+fresh_tree
+out=""
+for p in "${patches[@]}"; do
+	out+=$(cd "$work/tree" && patch -p1 <"patches/$p" 2>&1) || { out+=" FAILED"; break; }
+done
+if ! grep -q FAILED <<<"$out" && ! grep -qi 'offset\|fuzz' <<<"$out"; then
+	ok "all patches apply together, in series order, without fuzz"
+else
+	not_ok "all patches apply together, in series order, without fuzz" "$out"
+fi
+# The unpatched tree must not carry an applied patch.
+for p in "${patches[@]}"; do
+	if (cd "$kmod" && patch -p1 -R --dry-run -s <"patches/$p" >/dev/null 2>&1); then
+		not_ok "$p is not applied in the repository"
+	else
+		ok "$p is not applied in the repository"
+	fi
+done
+
+# --- Full build -----------------------------------------------------------------
+
+if [ -n "$kdir" ]; then
+	fresh_tree
+	if out=$(make -C "$work/tree" KDIR="$kdir" RUSTC="$rustc" 2>&1); then
+		ok "builds roulette.ko against $kdir"
+		warnings=$(grep -iE 'warning|error' <<<"$out" | grep -v 'Skipping BTF')
+		if [ -z "$warnings" ]; then
+			ok "the build prints no warning (rustc, objtool, modpost)"
+		else
+			not_ok "the build prints no warning (rustc, objtool, modpost)" "$warnings"
+		fi
+		if out2=$(sh "$kmod/scripts/check-relocs.sh" "$work/tree/roulette.ko" 2>&1); then
+			ok "roulette.ko has only relocations the module loader accepts"
+		else
+			not_ok "roulette.ko has only relocations the module loader accepts" "$out2"
+		fi
+	else
+		not_ok "builds roulette.ko against $kdir" "$(tail -n 30 <<<"$out")"
+	fi
+	if git -C "$here" rev-parse --git-dir >/dev/null 2>&1 &&
+		[ -z "$(git -C "$here" status --porcelain -- files/kmod)" ]; then
+		# In place, to see exactly what git sees.
+		make -s -C "$kmod" KDIR="$kdir" RUSTC="$rustc" >/dev/null 2>&1
+		make -s -C "$kmod" KDIR="$kdir" clean >/dev/null 2>&1
+		left=$(git -C "$here" status --porcelain --ignored -- files/kmod)
+		if [ -z "$left" ]; then
+			ok "make clean leaves files/kmod as checked out"
+		else
+			not_ok "make clean leaves files/kmod as checked out" "$left"
+		fi
+	else
+		ok "# SKIP make clean test: files/kmod has uncommitted changes"
+	fi
+fi
+
+echo "1..$n"
+echo "# $failed of $n failed"
+[ "$failed" -eq 0 ]
