@@ -5,6 +5,7 @@
 #   - a missing rustc, missing Rust library sources or missing kernel headers
 #     fail the build within seconds, naming the package to install;
 #   - the relocation check rejects what the module loader rejects;
+#   - the Rust logic passes its host unit tests (tests/kmod/rust_logic_test.rs);
 #   - patches/series is well-formed and every patch (and every combination)
 #     applies with `patch -p1` to the unpatched tree;
 #   - with --kdir: a full build prints no warning (rustc, objtool, modpost)
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
 	--rustc) rustc=$2; shift 2 ;;
-	*) sed -n '3,13p' "$0" >&2; exit 2 ;;
+	*) sed -n "3,14p" "$0" >&2; exit 2 ;;
 	esac
 done
 
@@ -110,6 +111,20 @@ if command -v gcc >/dev/null; then
 	fi
 else
 	ok "# SKIP relocation tests: no gcc"
+fi
+
+# --- Rust logic on the host --------------------------------------------------------
+
+if "$rustc" -vV >/dev/null 2>&1 &&
+	out=$("$rustc" --edition 2024 --test "$here/tests/kmod/rust_logic_test.rs" \
+		-o "$work/rust_logic_test" 2>&1); then
+	if out=$("$work/rust_logic_test" --test-threads=1 2>&1); then
+		ok "Rust logic unit tests (allocator alignment, sampling, messages, boom)"
+	else
+		not_ok "Rust logic unit tests (allocator alignment, sampling, messages, boom)" "$out"
+	fi
+else
+	not_ok "Rust logic unit tests compile with $rustc" "$out"
 fi
 
 # --- Patch series -----------------------------------------------------------------

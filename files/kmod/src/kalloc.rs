@@ -20,7 +20,10 @@ fn kmalloc_size(layout: Layout) -> Option<usize> {
     if layout.align() <= KMALLOC_MIN_ALIGN {
         Some(layout.size())
     } else {
-        layout.size().max(layout.align()).checked_next_power_of_two()
+        layout
+            .size()
+            .max(layout.align())
+            .checked_next_power_of_two()
     }
 }
 

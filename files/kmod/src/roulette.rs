@@ -62,7 +62,10 @@ pub extern "C" fn rr_init(requested: c_int, given: bool) -> c_int {
 /// Logs the device's major number, how to make its node, and the odds.
 #[unsafe(no_mangle)]
 pub extern "C" fn rr_announce(major: c_int) {
-    println!("Registered kernel-roulette with major device number {}", major);
+    println!(
+        "Registered kernel-roulette with major device number {}",
+        major
+    );
     println!("Run /bin/mknod /dev/kernel-roulette c {} 0", major);
     println!(
         "Panic probability: {}/{}",
@@ -86,7 +89,12 @@ pub unsafe extern "C" fn rr_spin(out: *mut u8, cap: usize) -> isize {
         panic!("Boom!");
     }
     let mut text = TextBuf::new();
-    if writeln!(text, "Survived... sampled value is {sample}, which is >= {chance}").is_err() {
+    if writeln!(
+        text,
+        "Survived... sampled value is {sample}, which is >= {chance}"
+    )
+    .is_err()
+    {
         return -ENOMEM;
     }
     let text = text.as_bytes();
