@@ -11,7 +11,9 @@
 #   - with --kdir: a full build prints no warning (rustc, objtool, modpost)
 #     and `make clean` leaves the tree as checked out.
 #
-# Usage: tests/kmod/test_build.sh [--kdir KDIR] [--rustc RUSTC]
+# Usage: tests/kmod/test_build.sh [--kdir KDIR] [--rustc RUSTC] [--apply PATCH]...
+#   --apply: patches/PATCH is applied to the copy that the full build uses
+#   (e.g. --apply rustc-1.85.patch with Debian 13's rustc 1.85)
 # Output is TAP; the exit status is 0 only when every test passed.
 
 set -u
@@ -19,11 +21,13 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 kmod=$here/files/kmod
 kdir=
 rustc=${RUSTC:-rustc}
+apply=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
 	--rustc) rustc=$2; shift 2 ;;
-	*) sed -n "3,14p" "$0" >&2; exit 2 ;;
+	--apply) apply+=("$2"); shift 2 ;;
+	*) sed -n "3,17p" "$0" >&2; exit 2 ;;
 	esac
 done
 
@@ -184,8 +188,11 @@ done
 
 if [ -n "$kdir" ]; then
 	fresh_tree
+	for p in "${apply[@]}"; do
+		(cd "$work/tree" && patch -p1 -s <"patches/$p") || not_ok "$p applies"
+	done
 	if out=$(make -C "$work/tree" KDIR="$kdir" RUSTC="$rustc" 2>&1); then
-		ok "builds roulette.ko against $kdir"
+		ok "builds roulette.ko against $kdir${apply[*]:+ with ${apply[*]}}"
 		warnings=$(grep -iE 'warning|error' <<<"$out" | grep -v 'Skipping BTF')
 		if [ -z "$warnings" ]; then
 			ok "the build prints no warning (rustc, objtool, modpost)"
@@ -200,7 +207,7 @@ if [ -n "$kdir" ]; then
 	else
 		not_ok "builds roulette.ko against $kdir" "$(tail -n 30 <<<"$out")"
 	fi
-	if git -C "$here" rev-parse --git-dir >/dev/null 2>&1 &&
+	if [ ${#apply[@]} -eq 0 ] && git -C "$here" rev-parse --git-dir >/dev/null 2>&1 &&
 		[ -z "$(git -C "$here" status --porcelain -- files/kmod)" ]; then
 		# In place, to see exactly what git sees.
 		make -s -C "$kmod" KDIR="$kdir" RUSTC="$rustc" >/dev/null 2>&1
