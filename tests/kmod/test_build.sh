@@ -12,7 +12,7 @@
 #     and `make clean` leaves the tree as checked out.
 #
 # Usage: tests/kmod/test_build.sh [--kdir KDIR] [--rustc RUSTC] [--apply PATCH]...
-#   --apply: patches/PATCH is applied to the copy that the full build uses
+#   --apply: patches/PATCH is applied to the copies that the builds use
 #   (e.g. --apply rustc-1.85.patch with Debian 13's rustc 1.85)
 # Output is TAP; the exit status is 0 only when every test passed.
 
@@ -50,12 +50,20 @@ fresh_tree() {
 		-cf - .) | tar -C "$work/tree" -xf -
 }
 
+# A fresh copy with the --apply patches applied.
+prepared_tree() {
+	fresh_tree
+	for p in "${apply[@]}"; do
+		(cd "$work/tree" && patch -p1 -s <"patches/$p") || not_ok "$p applies"
+	done
+}
+
 # fails_fast DESCRIPTION PATTERN MAKE_ARGS...: make must fail within 10 s
 # and print PATTERN.
 fails_fast() {
 	local desc=$1 pattern=$2 start secs out
 	shift 2
-	fresh_tree
+	prepared_tree
 	start=$(date +%s)
 	out=$(make -C "$work/tree" "$@" 2>&1) && { not_ok "$desc" "make succeeded"; return; }
 	secs=$(($(date +%s) - start))
@@ -187,10 +195,7 @@ done
 # --- Full build -----------------------------------------------------------------
 
 if [ -n "$kdir" ]; then
-	fresh_tree
-	for p in "${apply[@]}"; do
-		(cd "$work/tree" && patch -p1 -s <"patches/$p") || not_ok "$p applies"
-	done
+	prepared_tree
 	if out=$(make -C "$work/tree" KDIR="$kdir" RUSTC="$rustc" 2>&1); then
 		ok "builds roulette.ko against $kdir${apply[*]:+ with ${apply[*]}}"
 		warnings=$(grep -iE 'warning|error' <<<"$out" | grep -v 'Skipping BTF')
