@@ -224,7 +224,7 @@ if [ -n "$kdir" ]; then
 			not_ok "make clean leaves files/kmod as checked out" "$left"
 		fi
 	else
-		ok "# SKIP make clean test: files/kmod has uncommitted changes"
+		ok "# SKIP make clean test: needs a git checkout with files/kmod unchanged, no --apply"
 	fi
 fi
 
