@@ -397,7 +397,8 @@ def serial_findings(text: str) -> dict:
     }
 
 
-def kernel_cmdline(name: str, machine_id: str) -> str:
+def kernel_cmdline(name: str, machine_id: str, extra: str = "") -> str:
+    """The guest kernel's command line; extra (ROULETTE_LAB_KERNEL_ARGS) goes last."""
     return " ".join(
         [
             "root=/dev/vda",
@@ -408,6 +409,7 @@ def kernel_cmdline(name: str, machine_id: str) -> str:
             "systemd.getty_auto=0",
             f"systemd.hostname={name}",
             f"systemd.machine_id={machine_id}",
+            *extra.split(),
         ]
     )
 
@@ -789,7 +791,7 @@ def qemu_command(spec: Spec, image: Image, idir: Path, port: int, machine_id: st
         "-initrd",
         str(image.initrd),
         "-append",
-        kernel_cmdline(spec.name, machine_id),
+        kernel_cmdline(spec.name, machine_id, os.environ.get("ROULETTE_LAB_KERNEL_ARGS", "")),
         # The overlay is thrown away with the VM: no need to flush it to disk.
         "-drive",
         f"file={disk_path(idir)},if=virtio,format=qcow2,cache=unsafe,discard=unmap",

@@ -381,3 +381,9 @@ def test_pid_check_does_not_confuse_vm1_with_vm10(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "read_bytes", fake_read)
     assert lab.pid_is_ours(4242, str(tmp_path / "vm10")) is True
     assert lab.pid_is_ours(4242, str(tmp_path / "vm1")) is False
+
+
+def test_extra_kernel_args_go_last():
+    line = lab.kernel_cmdline("vm1", "0" * 32, "panic_on_oops=1  loglevel=7")
+    assert line.split()[-2:] == ["panic_on_oops=1", "loglevel=7"]
+    assert lab.kernel_cmdline("vm1", "0" * 32).split()[-1] == "systemd.machine_id=" + "0" * 32
