@@ -1027,6 +1027,7 @@ def build_chroot(suite: str, dest: Path) -> Path:
 def cmd_image(args) -> int:
     for suite in args.suite:
         image = build_image(suite, rebuild=args.rebuild) if args.rebuild else get_image(suite)
+        prune_images(suite, keep=image.path)  # builds no running VM boots from
         print(
             json.dumps(
                 {
