@@ -27,7 +27,7 @@ def test_cat_prints_the_survived_line_and_ends(host):
 def test_check_mode_run_changes_nothing(host, ansible_run):
     name = host_name(host)
     rc, report = ansible_run(["playbooks/site.yml", "--check", "--limit", name],
-                             extra_vars={"roulette_spin_count": 0})
+                             extra_vars={"roulette_armed": True, "roulette_spin_count": 0})
     assert rc == 0, report
     stats = report["stats"][name]
     assert stats["changed"] == 0, [n for n, r in play_results(report, name) if r.get("changed")]
@@ -37,7 +37,7 @@ def test_check_mode_run_changes_nothing(host, ansible_run):
 def test_a_chance_over_100_is_refused_with_a_message(host, ansible_run):
     name = host_name(host)
     rc, report = ansible_run(["playbooks/site.yml", "--limit", name],
-                             extra_vars={"roulette_chance": 101, "roulette_spin_count": 0})
+                             extra_vars={"roulette_armed": True, "roulette_chance": 101, "roulette_spin_count": 0})
     assert rc != 0
     failed = [(n, r) for n, r in play_results(report, name) if r.get("failed")]
     assert failed and "roulette_chance must be an integer from 0 to 100" in failed[0][1]["msg"]
@@ -56,7 +56,7 @@ def test_a_boom_kills_the_spin_not_the_host_and_rmmod_still_works(host, ansible_
     name = host_name(host)
     # The role reloads the module when the chance changes.
     rc, report = ansible_run(["playbooks/site.yml", "--limit", name],
-                             extra_vars={"roulette_chance": 100, "roulette_spin_count": 0})
+                             extra_vars={"roulette_armed": True, "roulette_chance": 100, "roulette_spin_count": 0})
     assert rc == 0, [r for _, r in play_results(report, name) if r.get("failed")]
     assert host.file("/sys/module/roulette/parameters/chance").content_string.strip() == "100"
 

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The fleet as a whole: one host dies, the play goes on, the others still spin, and
+the report lists every host. Runs once (no testinfra host), after the per-host checks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, play_results
+
+
+def roulette_hosts(inventory):
+    out = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", inventory, "--list"],
+                         capture_output=True, text=True, check=True).stdout
+    data = json.loads(out)
+    return sorted(data.get("roulette", {}).get("hosts", []))
+
+
+def test_a_death_hides_nobody_and_the_report_lists_every_host(request, ansible_run, tmp_path):
+    inventory = request.config.getoption("ansible_inventory")
+    hosts = roulette_hosts(inventory)
+    if len(hosts) < 2:
+        pytest.skip("needs at least two hosts")
+    doomed, survivors = hosts[0], hosts[1:]
+
+    # Load every host afresh: the doomed one at chance 100, the others at 0.
+    for name, chance in [(doomed, 100)] + [(name, 0) for name in survivors]:
+        rc, report = ansible_run(["playbooks/site.yml", "--limit", name],
+                                 extra_vars={"roulette_armed": True, "roulette_chance": chance, "roulette_spin_count": 0})
+        assert rc == 0, [r for _, r in play_results(report, name) if r.get("failed")]
+
+    # The doomed host comes first in the play; the others must still be spun after it died.
+    report_dir = tmp_path / "report"
+    rc, report = ansible_run(["playbooks/spin.yml", "-e", "roulette_chance=null"],
+                             extra_vars={"roulette_armed": True, "roulette_spin_count": 20,
+                                         "roulette_spin_batch": 1, "roulette_report_dir": str(report_dir)})
+    assert rc == 0, report["stats"]
+    facts = {}
+    for name in hosts:
+        for task, result in play_results(report, name):
+            if task.startswith("Spin the device"):
+                facts[name] = result["ansible_facts"]["roulette"]
+    assert facts[doomed]["died"] == 1 and facts[doomed]["spins_done"] == 1
+    for name in survivors:
+        assert facts[name]["survived"] == 20 and facts[name]["died"] == 0
+
+    data = json.loads((report_dir / "report.json").read_text())
+    text = json.dumps(data)
+    for name in hosts:
+        assert name in text
+    assert (report_dir / "report.html").is_file() and (report_dir / "report.md").is_file()
+    last = [r for n, r in play_results(report, "localhost")][-1]
+    assert str(report_dir) in last["msg"]
+    assert ROOT.exists()
