@@ -39,6 +39,9 @@ cleanup() {
     if [[ ${ROULETTE_DEMO_KEEP:-1} != 1 ]]; then
         say "Stopping the demo VMs"
         "${LAB[@]}" down $(for i in "${!suites[@]}"; do printf 'demo-%d-%s ' $((i + 1)) "${suites[$i]}"; done) || true
+        for chroot in "$DEMO_DIR"/chroot-*; do
+            [[ -d $chroot ]] && "${LAB[@]}" chroot --dest "$chroot" --remove || true
+        done
     fi
 }
 trap cleanup EXIT
@@ -54,7 +57,7 @@ if [[ ${ROULETTE_DEMO_BUILD:-chroot} == chroot ]]; then
         echo "roulette_build:"
         echo "  hosts:"
         for suite in $(printf '%s\n' "${suites[@]}" | sort -u); do
-            path=$("${LAB[@]}" chroot "$suite" --dest "$DEMO_DIR/chroot-$suite" | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["path"])')
+            path=$("${LAB[@]}" chroot "$suite" --dest "$DEMO_DIR/chroot-$suite" --mount | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["path"])')
             echo "    build-$suite:"
             echo "      ansible_connection: community.general.chroot"
             echo "      ansible_host: $path"

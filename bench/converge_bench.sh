@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Measures converging the collection on fresh lab VMs, in one run on this machine:
+#   1. cold site.yml on one bookworm VM that builds on itself, with per-role times
+#   2. warm re-run of the same (changed=0 expected)
+#   3. the same steps by hand (bench/manual_steps.sh) on another fresh VM: the ratio
+#   4. cold site.yml on three VMs (2 bookworm, 1 trixie) with chroot build hosts
+# Prints the numbers and appends them to bench/RESULTS.md.
+# Usage: bench/converge_bench.sh [--skip-manual] [--skip-fleet]   (needs root, ~1 h under TCG)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$ROOT/scripts/setup.sh" >/dev/null
+export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+MANUAL=1 FLEET=1
+for arg in "$@"; do
+    case $arg in
+        --skip-manual) MANUAL=0 ;;
+        --skip-fleet) FLEET=0 ;;
+        *) echo "unknown option: $arg" >&2; exit 2 ;;
+    esac
+done
+WORK=$(mktemp -d -t roulette-converge-bench.XXXXXX)
+export ROULETTE_LAB_STATE="$WORK/lab" ROULETTE_CACHE_DIR="$WORK/cache"
+LAB=(python "$ROOT/molecule/shared/lab.py")
+cleanup() {
+    "${LAB[@]}" down --all >/dev/null 2>&1 || true
+    for c in "$WORK"/chroot-*; do [[ -d $c ]] && "${LAB[@]}" chroot --dest "$c" --remove >/dev/null 2>&1; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+since() { python3 -c "print(f'{$(now) - $1:.1f}')"; }
+site() {  # site LOG INVENTORY...
+    local log=$1
+    shift
+    local args=()
+    for inv in "$@"; do args+=(-i "$inv"); done
+    ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_roles ansible-playbook "${args[@]}" "$ROOT/playbooks/site.yml" \
+        -e roulette_armed=true -e roulette_chance=0 -e roulette_spin_count=0 >"$log" 2>&1
+}
+roles_of() { grep -E '^(rustkmod\.roulette\.|gather_facts|include_role|ansible\.builtin)' "$1" | grep -E ' -+ [0-9.]+s$' | sed 's/ -\+ / /' || true; }
+changed_of() { grep -E '^\S+ +: ok=' "$1" | sed -E 's/.*changed=([0-9]+).*/\1/' | paste -sd+ | bc; }
+
+"${LAB[@]}" image bookworm trixie >/dev/null
+results=()
+
+"${LAB[@]}" up bench-self --suite bookworm >/dev/null
+"${LAB[@]}" inventory -o "$WORK/self.yml" >/dev/null
+t=$(now); site "$WORK/cold.log" "$WORK/self.yml"; cold=$(since "$t")
+t=$(now); site "$WORK/warm.log" "$WORK/self.yml"; warm=$(since "$t")
+results+=("cold converge, one VM building on itself: ${cold} s")
+results+=("warm re-run of the same: ${warm} s (changed=$(changed_of "$WORK/warm.log"))")
+echo "per role, cold converge (profile_roles):"
+roles_of "$WORK/cold.log" | sed 's/^/  /'
+"${LAB[@]}" down bench-self >/dev/null
+
+if ((MANUAL)); then
+    vm=$("${LAB[@]}" up bench-manual --suite bookworm)
+    read -r port user key < <(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["port"], d["user"], d["key"])' "$vm")
+    t=$(now); "$ROOT/bench/manual_steps.sh" 127.0.0.1 "$port" "$user" "$key" 0 >"$WORK/manual.log" 2>&1; manual=$(since "$t")
+    results+=("same steps by hand over SSH (bench/manual_steps.sh): ${manual} s; site.yml/manual = $(python3 -c "print(f'{$cold/$manual:.2f}')")")
+    "${LAB[@]}" down bench-manual >/dev/null
+fi
+
+if ((FLEET)); then
+    rm -rf "$ROULETTE_CACHE_DIR"
+    printf '[{"name":"bench-f1","suite":"bookworm"},{"name":"bench-f2","suite":"bookworm"},{"name":"bench-f3","suite":"trixie"}]' >"$WORK/fleet.json"
+    t=$(now)
+    "${LAB[@]}" up --spec "$WORK/fleet.json" >/dev/null
+    "${LAB[@]}" inventory -o "$WORK/fleet.yml" >/dev/null
+    {
+        echo "roulette_build:"
+        echo "  hosts:"
+        for suite in bookworm trixie; do
+            "${LAB[@]}" chroot "$suite" --dest "$WORK/chroot-$suite" --mount >/dev/null
+            printf '    build-%s:\n      ansible_connection: community.general.chroot\n      ansible_host: %s\n      ansible_python_interpreter: /usr/bin/python3\n' \
+                "$suite" "$WORK/chroot-$suite"
+        done
+    } >"$WORK/builders.yml"
+    boot=$(since "$t")
+    t=$(now); site "$WORK/fleet.log" "$WORK/fleet.yml" "$WORK/builders.yml"; fleet=$(since "$t")
+    results+=("cold converge, three VMs with chroot build hosts: ${fleet} s (plus ${boot} s to boot the VMs and make the chroots)")
+    echo "per role, fleet converge (profile_roles):"
+    roles_of "$WORK/fleet.log" | sed 's/^/  /'
+fi
+
+echo
+printf '%s\n' "${results[@]}"
+{
+    echo
+    echo "## converge_bench.sh, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, QEMU TCG"
+    echo
+    printf -- '- %s\n' "${results[@]}"
+} >>"$ROOT/bench/RESULTS.md"
