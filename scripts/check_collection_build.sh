@@ -18,15 +18,17 @@ if [[ -n $bad ]]; then
     echo "$bad" >&2
     exit 1
 fi
-for must in galaxy.yml MANIFEST.json playbooks/site.yml playbooks/spin.yml files/kmod/Makefile \
+listing=$(tar -tzf "$tarball")
+for must in MANIFEST.json playbooks/site.yml playbooks/spin.yml files/kmod/Makefile \
     plugins/modules/spin.py plugins/modules/roulette_info.py roles/kmod_load/meta/argument_specs.yml; do
-    [[ $must == galaxy.yml ]] && continue
-    tar -tzf "$tarball" | grep -qx "$must" || { echo "the tarball lacks $must" >&2; exit 1; }
+    grep -qx "$must" <<<"$listing" || { echo "the tarball lacks $must" >&2; exit 1; }
 done
 
-ansible-galaxy collection install "$tarball" -p "$OUT/installed" --no-deps >/dev/null
+# A clean collections path, and none of the checkout's ansible.cfg (which links the checkout).
+cd "$OUT"
+unset ANSIBLE_CONFIG
 export ANSIBLE_COLLECTIONS_PATH="$OUT/installed"
-cd "$OUT"   # away from the checkout's ansible.cfg
+ansible-galaxy collection install "$tarball" -p "$OUT/installed" --no-deps --force >/dev/null
 for module in spin roulette_info fleet_report; do
     ansible-doc -t module "rustkmod.roulette.$module" | grep -q "OPTIONS" ||
         { echo "ansible-doc cannot render rustkmod.roulette.$module" >&2; exit 1; }

@@ -54,7 +54,7 @@ stage "unit tests" python -m pytest -q -p no:testinfra tests/unit
 stage "playbooks on the controller (preflight, package selection)" python -m pytest -q -p no:testinfra tests/integration
 stage "ansible-test sanity and units" scripts/ansible_test.sh
 stage "collection build has no build output" scripts/check_collection_build.sh
-stage "driver build fails clearly without Rust sources" tests/kmod/test_missing_sources.sh
+stage "driver build tests (tests/kmod/test_build.sh)" scripts/driver_tests.sh
 
 if ((RUN_VMS)); then
     for scenario in "${SCENARIOS[@]}"; do
