@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Interlocks and bad input on a real host; each leaves the host as it found it."""
+
+from conftest import adhoc_result, host_name, play_results
+
+SITE = {"roulette_armed": True, "roulette_spin_count": 0}
+
+
+def failures(report, name):
+    return [(task, result) for task, result in play_results(report, name) if result.get("failed")]
+
+
+def test_panic_on_oops_refuses_an_armed_host(host, ansible_run):
+    name = host_name(host)
+    assert host.run("sysctl -w kernel.panic_on_oops=1").rc == 0
+    try:
+        rc, report = ansible_run(["playbooks/site.yml", "--limit", name], extra_vars=SITE)
+    finally:
+        host.run("sysctl -w kernel.panic_on_oops=0")
+    assert rc != 0
+    (task, result), = failures(report, name)
+    assert task == "Refuse a host where a boom would panic the whole kernel"
+    assert "kernel.panic_on_oops=1" in result["msg"]
+
+
+def test_spin_refuses_count_zero(host, ansible_run):
+    name = host_name(host)
+    rc, report = ansible_run(module="rustkmod.roulette.spin", args="count=0", limit=name)
+    result = adhoc_result(report, name)
+    assert rc != 0 and result["failed"]
+    assert "count" in result["msg"] and "1" in result["msg"]
+
+
+def test_spin_refuses_a_missing_device(host, ansible_run):
+    name = host_name(host)
+    rc, report = ansible_run(module="rustkmod.roulette.spin", args="device=/dev/no-such-roulette", limit=name)
+    result = adhoc_result(report, name)
+    assert rc != 0 and result["failed"]
+    assert "/dev/no-such-roulette" in result["msg"]
+
+
+def test_spin_refuses_a_device_of_another_driver(host, ansible_run):
+    name = host_name(host)
+    rc, report = ansible_run(module="rustkmod.roulette.spin", args="device=/dev/null", limit=name)
+    result = adhoc_result(report, name)
+    assert rc != 0 and result["failed"]
+    assert "major" in result["msg"]
+
+
+def test_a_patch_that_does_not_apply_is_named_and_changes_nothing(host, ansible_run, tmp_path):
+    name = host_name(host)
+    bad = tmp_path / "0099-does-not-apply.patch"
+    bad.write_text("--- a/src/shim.c\n+++ b/src/shim.c\n@@ -1,3 +1,3 @@\n-this line is not in shim.c\n+nor is this one\n context\n")
+    before = host.check_output("md5sum /lib/modules/$(uname -r)/extra/roulette.ko")
+    rc, report = ansible_run(["playbooks/site.yml", "--limit", name + ",roulette_build"],
+                             extra_vars=dict(SITE, kmod_build_extra_patches=[str(bad)]))
+    assert rc != 0
+    msgs = [result["msg"] for _, result in failures(report, name)] + [
+        result["msg"] for host_, in [(h,) for h in report["stats"]] for _, result in failures(report, host_)]
+    assert any("0099-does-not-apply.patch does not apply" in msg for msg in msgs), msgs
+    assert host.check_output("md5sum /lib/modules/$(uname -r)/extra/roulette.ko") == before
+    assert host.file("/sys/module/roulette").is_directory
