@@ -74,3 +74,27 @@ def test_a_boom_kills_the_spin_not_the_host_and_rmmod_still_works(host, ansible_
     assert host.run("true").rc == 0, "the host is no longer reachable"
     assert host.run("rmmod roulette").rc == 0
     assert not host.file("/sys/module/roulette").exists
+
+
+def test_reset_reloads_the_driver_after_a_boom(host, ansible_run):
+    name = host_name(host)
+    rc, report = ansible_run(["playbooks/reset.yml", "--limit", name],
+                             extra_vars={"roulette_armed": True, "roulette_chance": 0})
+    assert rc == 0, [r for _, r in play_results(report, name) if r.get("failed")]
+    assert host.file("/sys/module/roulette/parameters/chance").content_string.strip() == "0"
+    assert host.check_output("cat /dev/kernel-roulette").startswith("Survived... sampled value is ")
+
+
+def test_reset_asks_before_rebooting_a_tainted_kernel(host, ansible_run):
+    name = host_name(host)
+    tainted = int(host.check_output("cat /proc/sys/kernel/tainted"))
+    assert tainted & (1 << 7), "the boom test should have left taint D"
+    rc, report = ansible_run(["playbooks/reset.yml", "--limit", name],
+                             extra_vars={"roulette_armed": True, "roulette_reset_clean_kernel": True})
+    assert rc != 0
+    failed = [(n, r) for n, r in play_results(report, name) if r.get("failed")]
+    assert failed[0][0] == "Refuse to reboot without permission"
+    assert "needs a reboot" in failed[0][1]["msg"] and "roulette_reboot_ok: true" in failed[0][1]["msg"]
+    facts = [r.get("ansible_facts", {}) for n, r in play_results(report, name) if n == "Decide whether only a reboot helps"]
+    assert facts and facts[0]["roulette_reboot_required"] is True
+    assert host.run("true").rc == 0
