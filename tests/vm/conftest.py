@@ -52,6 +52,14 @@ def ansible_run(request, ansible_env):
     return run
 
 
+@pytest.fixture
+def per_host_playbooks():
+    """Skip in the fleet scenario: the checks that run whole playbooks once per host are
+    the single-VM scenarios' job; the fleet scenario runs the fleet-wide ones."""
+    if os.environ.get("ROULETTE_VM_SCOPE") == "fleet":
+        pytest.skip("per-host playbook checks run in the single-VM scenarios")
+
+
 def host_name(host):
     """The inventory name of a testinfra host."""
     return host.backend.get_hostname()

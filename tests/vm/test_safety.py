@@ -10,7 +10,7 @@ def failures(report, name):
     return [(task, result) for task, result in play_results(report, name) if result.get("failed")]
 
 
-def test_panic_on_oops_refuses_an_armed_host(host, ansible_run):
+def test_panic_on_oops_refuses_an_armed_host(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     assert host.run("sysctl -w kernel.panic_on_oops=1").rc == 0
     try:
@@ -47,7 +47,7 @@ def test_spin_refuses_a_device_of_another_driver(host, ansible_run):
     assert "major" in result["msg"]
 
 
-def test_a_patch_that_does_not_apply_is_named_and_changes_nothing(host, ansible_run, tmp_path):
+def test_a_patch_that_does_not_apply_is_named_and_changes_nothing(host, ansible_run, tmp_path, per_host_playbooks):
     name = host_name(host)
     bad = tmp_path / "0099-does-not-apply.patch"
     bad.write_text("--- a/src/shim.c\n+++ b/src/shim.c\n@@ -1,3 +1,3 @@\n-this line is not in shim.c\n+nor is this one\n context\n")

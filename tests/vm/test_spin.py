@@ -24,7 +24,7 @@ def test_cat_prints_the_survived_line_and_ends(host):
     assert out.endswith(", which is >= 0")
 
 
-def test_check_mode_run_changes_nothing(host, ansible_run):
+def test_check_mode_run_changes_nothing(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     rc, report = ansible_run(["playbooks/site.yml", "--check", "--limit", name],
                              extra_vars={"roulette_armed": True, "roulette_spin_count": 0})
@@ -34,7 +34,7 @@ def test_check_mode_run_changes_nothing(host, ansible_run):
     assert stats["failures"] == 0
 
 
-def test_a_chance_over_100_is_refused_with_a_message(host, ansible_run):
+def test_a_chance_over_100_is_refused_with_a_message(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     rc, report = ansible_run(["playbooks/site.yml", "--limit", name],
                              extra_vars={"roulette_armed": True, "roulette_chance": 101, "roulette_spin_count": 0})
@@ -44,7 +44,7 @@ def test_a_chance_over_100_is_refused_with_a_message(host, ansible_run):
     assert host.file("/sys/module/roulette").is_directory, "the loaded module was touched"
 
 
-def test_the_driver_itself_refuses_chance_101(host):
+def test_the_driver_itself_refuses_chance_101(host, per_host_playbooks):
     host.run("modprobe -r roulette")
     result = host.run("modprobe roulette chance=101")
     assert result.rc != 0
@@ -52,7 +52,7 @@ def test_the_driver_itself_refuses_chance_101(host):
     assert not host.file("/sys/module/roulette").exists
 
 
-def test_a_boom_kills_the_spin_not_the_host_and_rmmod_still_works(host, ansible_run):
+def test_a_boom_kills_the_spin_not_the_host_and_rmmod_still_works(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     # The role reloads the module when the chance changes.
     rc, report = ansible_run(["playbooks/site.yml", "--limit", name],
@@ -76,7 +76,7 @@ def test_a_boom_kills_the_spin_not_the_host_and_rmmod_still_works(host, ansible_
     assert not host.file("/sys/module/roulette").exists
 
 
-def test_reset_reloads_the_driver_after_a_boom(host, ansible_run):
+def test_reset_reloads_the_driver_after_a_boom(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     rc, report = ansible_run(["playbooks/reset.yml", "--limit", name],
                              extra_vars={"roulette_armed": True, "roulette_chance": 0})
@@ -85,7 +85,7 @@ def test_reset_reloads_the_driver_after_a_boom(host, ansible_run):
     assert host.check_output("cat /dev/kernel-roulette").startswith("Survived... sampled value is ")
 
 
-def test_reset_asks_before_rebooting_a_tainted_kernel(host, ansible_run):
+def test_reset_asks_before_rebooting_a_tainted_kernel(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     tainted = int(host.check_output("cat /proc/sys/kernel/tainted"))
     assert tainted & (1 << 7), "the boom test should have left taint D"
