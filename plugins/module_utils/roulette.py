@@ -11,6 +11,7 @@ no match statements, no 3.10+ typing syntax evaluated at run time.
 
 from __future__ import annotations
 
+import os
 import re
 
 DEVICE_NAME = "kernel-roulette"
@@ -417,3 +418,20 @@ def parse_int(text):
         return int(to_text(text).strip())
     except ValueError:
         return None
+
+
+class HostFiles(object):
+    """Reads the host's /proc and /sys below `root` (tests point it at a fake tree)."""
+
+    root = "/"
+
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    def read(self, *parts):
+        """The text of a file, or None when it cannot be read."""
+        try:
+            with open(self.path(*parts), "rb") as handle:
+                return to_text(handle.read())
+        except OSError:
+            return None

@@ -139,6 +139,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import (
+    HostFiles,
     DEVICE_NAME,
     DRIVER_NAME,
     char_major,
@@ -146,26 +147,15 @@ from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import 
     parse_bool_param,
     parse_int,
     parse_lockdown,
-    to_text,
 )
 
 
-class RouletteInfo:
+class RouletteInfo(HostFiles):
     """Reads the facts; `root` lets tests point it at a fake /proc and /sys."""
 
     def __init__(self, module, root="/"):
         self.module = module
         self.root = root
-
-    def path(self, *parts):
-        return os.path.join(self.root, *parts)
-
-    def read(self, *parts):
-        try:
-            with open(self.path(*parts), "rb") as handle:
-                return to_text(handle.read())
-        except OSError:
-            return None
 
     def parameters(self):
         folder = self.path("sys/module", DRIVER_NAME, "parameters")

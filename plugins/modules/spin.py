@@ -281,6 +281,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import (
+    HostFiles,
     DEVICE_NAME,
     DRIVER_NAME,
     char_major,
@@ -636,7 +637,7 @@ class SpinRunner:
         return {"n": number, "outcome": "survived", "value": None, "text": rest}
 
 
-class Spin:
+class Spin(HostFiles):
     """The module's logic: checks, spinning, facts."""
 
     runner_class = SpinRunner
@@ -648,16 +649,6 @@ class Spin:
         self.reader = reader
         self.kill_grace = kill_grace
         self.problems = []
-
-    def path(self, *parts):
-        return os.path.join(self.root, *parts)
-
-    def read(self, *parts):
-        try:
-            with open(self.path(*parts), "rb") as handle:
-                return to_text(handle.read())
-        except OSError:
-            return None
 
     def taint(self):
         text = self.read("proc/sys/kernel/tainted")
