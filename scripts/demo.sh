@@ -24,6 +24,9 @@ fi
 
 DEMO_DIR="${ROULETTE_DEMO_DIR:-$ROOT/.cache/demo}"
 mkdir -p "$DEMO_DIR"
+# The demo's VMs live in a lab state of their own, so that its inventory holds only them
+# (molecule's VMs, if any run, stay out of it).
+export ROULETTE_LAB_STATE="$DEMO_DIR/lab"
 read -r -a suites <<<"${ROULETTE_DEMO_FLEET:-bookworm bookworm trixie}"
 spec="$DEMO_DIR/fleet.json"
 {
@@ -73,5 +76,5 @@ ansible-playbook "${inventories[@]}" "$ROOT/playbooks/site.yml" \
     -e "roulette_spin_count=${ROULETTE_DEMO_SPINS:-20}" \
     -e "roulette_report_dir=$ROOT/reports/demo-$(date +%Y%m%d-%H%M%S)" "$@"
 say "Inventory of the demo fleet, reusable with ansible-playbook -i: $DEMO_DIR/inventory.yml"
-[[ ${ROULETTE_DEMO_KEEP:-1} == 1 ]] && say "The VMs keep running; stop them with: .venv/bin/python molecule/shared/lab.py down --all"
+[[ ${ROULETTE_DEMO_KEEP:-1} == 1 ]] && say "The VMs keep running; stop them with: ROULETTE_LAB_STATE=$ROULETTE_LAB_STATE .venv/bin/python molecule/shared/lab.py down --all"
 exit 0
