@@ -7,17 +7,8 @@
 # apt when missing).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-packages=(rustc-web rust-web-src linux-headers-amd64 gcc make patch binutils)
-missing=()
-for pkg in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-    echo "installing ${missing[*]}"
-    SUDO=()
-    [[ $(id -u) -eq 0 ]] || SUDO=(sudo)
-    "${SUDO[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/apt_ensure.sh
+. "$ROOT/scripts/apt_ensure.sh"
+apt_ensure rustc-web rust-web-src linux-headers-amd64 gcc make patch binutils
 kdir=$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n1)
 exec "$ROOT/tests/kmod/test_build.sh" --kdir "$kdir" --rustc /usr/bin/rustc

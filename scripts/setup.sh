@@ -12,17 +12,9 @@ APT_PACKAGES=(qemu-system-x86 qemu-utils mmdebstrap openssh-client e2fsprogs rsy
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-need_apt=()
-for pkg in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
-done
-if ((${#need_apt[@]})); then
-    say "Installing system packages: ${need_apt[*]}"
-    SUDO=()
-    [[ $(id -u) -eq 0 ]] || SUDO=(sudo)
-    "${SUDO[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-fi
+# shellcheck source=scripts/apt_ensure.sh
+. "$ROOT/scripts/apt_ensure.sh"
+apt_ensure "${APT_PACKAGES[@]}"
 
 find_python() {
     local candidate
