@@ -4,7 +4,7 @@
 #   1. cold site.yml on one bookworm VM that builds on itself, with per-role times
 #   2. warm re-run of the same (changed=0 expected)
 #   3. the same steps by hand (bench/manual_steps.sh) on another fresh VM: the ratio
-#   4. cold site.yml on three VMs (2 bookworm, 1 trixie) with chroot build hosts
+#   4. cold site.yml on three VMs (2 bookworm, 1 trixie) with chroot build hosts, then warm
 # Prints the numbers and appends them to bench/RESULTS.md.
 # Usage: bench/converge_bench.sh [--skip-manual] [--skip-fleet]   (needs root, ~1 h under TCG)
 set -euo pipefail
@@ -50,7 +50,7 @@ results=()
 t=$(now); site "$WORK/cold.log" "$WORK/self.yml"; cold=$(since "$t")
 t=$(now); site "$WORK/warm.log" "$WORK/self.yml"; warm=$(since "$t")
 results+=("cold converge, one VM building on itself: ${cold} s")
-results+=("warm re-run of the same: ${warm} s (changed=$(changed_of "$WORK/warm.log"))")
+results+=("warm re-run of the same: ${warm} s (changed=$(changed_of "$WORK/warm.log")), $(python3 -c "print(f'{$warm/$cold:.2f}')") of its cold time")
 echo "per role, cold converge (profile_roles):"
 roles_of "$WORK/cold.log" | sed 's/^/  /'
 "${LAB[@]}" down bench-self >/dev/null
@@ -81,6 +81,8 @@ if ((FLEET)); then
     boot=$(since "$t")
     t=$(now); site "$WORK/fleet.log" "$WORK/fleet.yml" "$WORK/builders.yml"; fleet=$(since "$t")
     results+=("cold converge, three VMs with chroot build hosts: ${fleet} s (plus ${boot} s to boot the VMs and make the chroots)")
+    t=$(now); site "$WORK/fleet-warm.log" "$WORK/fleet.yml" "$WORK/builders.yml"; fleet_warm=$(since "$t")
+    results+=("warm re-run of the fleet: ${fleet_warm} s (changed=$(changed_of "$WORK/fleet-warm.log")), $(python3 -c "print(f'{$fleet_warm/$fleet:.2f}')") of its cold time")
     echo "per role, fleet converge (profile_roles):"
     roles_of "$WORK/fleet.log" | sed 's/^/  /'
 fi
