@@ -24,19 +24,13 @@ options:
       - Path of the device node to check.
     type: path
     default: /dev/kernel-roulette
+extends_documentation_fragment:
+  - rustkmod.roulette.attributes.facts
 attributes:
   check_mode:
     support: full
     description:
       - The module only reads, so it runs in check mode too and returns the same facts.
-  diff_mode:
-    support: none
-    description:
-      - Nothing to show as a diff.
-  facts:
-    support: full
-    description:
-      - The results are returned as facts.
 seealso:
   - module: rustkmod.roulette.spin
 """

@@ -89,6 +89,8 @@ options:
       - At most this many kernel log lines are returned for a death.
     type: int
     default: 60
+extends_documentation_fragment:
+  - rustkmod.roulette.attributes.facts
 attributes:
   check_mode:
     support: full
@@ -96,14 +98,6 @@ attributes:
       - Nothing is spun. The facts tell what would be done, RV(ansible_facts.roulette.problems)
         lists what would stop a real run (an earlier task in check mode may not have loaded the
         driver, so such problems do not fail the task in check mode).
-  diff_mode:
-    support: none
-    description:
-      - Nothing to show as a diff.
-  facts:
-    support: full
-    description:
-      - The results are returned as facts.
 notes:
   - The task reports C(changed) when at least one spin was done, because every read samples the kernel's
     random numbers and a death oopses the kernel and taints it (flag C(D)).

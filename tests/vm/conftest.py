@@ -35,14 +35,14 @@ def ansible_run(request, ansible_env):
     """ansible_run(["playbooks/site.yml", "--check"]) or ansible_run(module=..., args=..., limit=...)."""
     inventory = _inventory(request)
 
-    def run(argv=None, module=None, args="", limit="roulette", extra_vars=None, timeout=1800):
+    def run(argv=None, module=None, args="", limit="roulette", extra_vars=None, timeout=1800, env=None):
         if module:
             cmd = [str(BIN / "ansible"), limit, "-i", inventory, "-m", module, "-a", args]
         else:
             cmd = [str(BIN / "ansible-playbook"), "-i", inventory] + list(argv)
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
-        proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env, capture_output=True, text=True,
+        proc = subprocess.run(cmd, cwd=ROOT, env=dict(ansible_env, **(env or {})), capture_output=True, text=True,
                               timeout=timeout)
         try:
             report = json.loads(proc.stdout[proc.stdout.index("{"):])
