@@ -39,7 +39,7 @@ site() {  # site LOG INVENTORY...
     ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_roles ansible-playbook "${args[@]}" "$ROOT/playbooks/site.yml" \
         -e roulette_armed=true -e roulette_chance=0 -e roulette_spin_count=0 >"$log" 2>&1
 }
-roles_of() { grep -E '^(rustkmod\.roulette\.|gather_facts|include_role|ansible\.builtin)' "$1" | grep -E ' -+ [0-9.]+s$' | sed 's/ -\+ / /' || true; }
+roles_of() { sed -n '/^=\{20,\}/,/^~\{20,\}/p' "$1" | grep -E ' -+ [0-9.]+s *$' | sed -E 's/ -+ / /' || true; }
 changed_of() { grep -E '^\S+ +: ok=' "$1" | sed -E 's/.*changed=([0-9]+).*/\1/' | paste -sd+ | bc; }
 
 "${LAB[@]}" image bookworm trixie >/dev/null
