@@ -387,6 +387,10 @@ def render_inventory(instances: list[dict], group: str = "roulette") -> str:
             f"          roulette_lab_suite: {yaml_str(inst['suite'])}",
             f"          roulette_lab_kernel_release: {yaml_str(inst['kernel_release'])}",
         ]
+        if inst.get("serial_log"):
+            # The guest's serial console, read on the controller by spin.yml to tell a panic
+            # from a lost connection.
+            lines.append(f"          roulette_console_log: {yaml_str(inst['serial_log'])}")
     return "\n".join(lines) + "\n"
 
 

@@ -343,6 +343,78 @@ def panic_window(lines, before=5, limit=100):
     return lines[start:start + limit]
 
 
+# --- a serial console's log ----------------------------------------------------
+
+# Terminal escapes on a serial line: firmware and boot loaders clear the screen
+# (CSI "\x1b[2J"), set modes ("\x1b[?7l"), reset ("\x1bc"); OSC strings end in BEL.
+_ESCAPE_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_]|.?)")
+# Other C0 controls and DEL (a tab stays, CR/LF are split on before this).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONSOLE_PANIC_RE = re.compile(r"Kernel panic - not syncing:.*")
+# The "---[ end Kernel panic - not syncing: ... ]---" trailer repeats the reason.
+_PANIC_TRAILER_RE = re.compile(r"\s*\]---\s*$")
+_CONSOLE_OOPS_RE = re.compile(r"(?:kernel BUG at |\bOops: |\bBUG: |\bgeneral protection fault\b).*")
+CONSOLE_LINES_LIMIT = 20
+
+
+def console_lines(text):
+    """Lines of a serial console log, without terminal escapes and control bytes.
+
+    A console log is what the machine wrote on its serial line: kernel messages
+    mixed with firmware output, boot loader screens and userspace writes, CRLF
+    line ends, and bytes that are not UTF-8 (decoded with replacement).
+    """
+    cleaned = []
+    for line in split_lines(text):
+        line = _CONTROL_RE.sub("", _ESCAPE_RE.sub("", line)).strip()
+        if line:
+            cleaned.append(line)
+    return cleaned
+
+
+def console_findings(text):
+    """What a console log says about a kernel that died.
+
+    Returns {'panic', 'oops', 'boom', 'location', 'lines'}: the first
+    "Kernel panic - not syncing: ..." line, the first oops line ("kernel BUG
+    at ...", "Oops: ...", "BUG: ...", "general protection fault ..."), the
+    first line with the driver's "Boom!" that is not the panic line, the
+    source location of the driver's "Rust panic @ FILE:LINE" line (each None
+    when absent), and those lines in the order they were written (at most
+    CONSOLE_LINES_LIMIT).  Lines are given as the kernel's messages: from the
+    marker on for panic and oops (a console line can start with whatever
+    userspace wrote before it), without the timestamp for the others.
+    """
+    result = {"panic": None, "oops": None, "boom": None, "location": None, "lines": []}
+
+    def note(key, line):
+        if result[key] is None:
+            result[key] = line
+            if line not in result["lines"] and len(result["lines"]) < CONSOLE_LINES_LIMIT:
+                result["lines"].append(line)
+
+    for line in console_lines(text):
+        message = strip_prefixes(line)
+        match = _CONSOLE_PANIC_RE.search(message)
+        if match:
+            note("panic", _PANIC_TRAILER_RE.sub("", match.group(0)).strip())
+            continue
+        match = _RUST_PANIC_RE.search(message)
+        if match:
+            if result["location"] is None:
+                result["location"] = match.group(1)
+                if len(result["lines"]) < CONSOLE_LINES_LIMIT:
+                    result["lines"].append(message[match.start():])
+            continue
+        match = _CONSOLE_OOPS_RE.search(message)
+        if match:
+            note("oops", match.group(0).strip())
+            continue
+        if _BOOM_RE.search(message):
+            note("boom", message)
+    return result
+
+
 # --- taint -------------------------------------------------------------------
 
 # Bit, letter, meaning: Linux Documentation/admin-guide/tainted-kernels.rst.

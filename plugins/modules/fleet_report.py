@@ -25,9 +25,16 @@ options:
       - Host name to that host's record. A record is a dict with any of
         C(roulette) (the host's RV(rustkmod.roulette.spin#module:ansible_facts.roulette) fact),
         C(roulette_info) (its RV(rustkmod.roulette.roulette_info#module:ansible_facts.roulette_info) fact),
-        C(status) (V(unreachable), V(failed), V(skipped), V(not_run); derived from the facts when absent),
-        C(msg) (why), C(time) (when, ISO 8601), C(kernel) (kernel release).
+        C(status) (V(dead), V(unreachable), V(failed), V(skipped), V(not_run); derived from the facts when absent),
+        C(msg) (why), C(time) (when, ISO 8601), C(kernel) (kernel release),
+        C(died) (deaths of a host that returned no spin facts, for example one whose kernel panicked mid-spin),
+        C(console) (what the host's serial console showed since the spin began, as returned by the
+        P(rustkmod.roulette.console_panic#lookup) lookup, with C(panic), C(oops), C(boom), C(location), C(lines), C(path)).
       - A record that is the spin fact itself (it has C(spins_done)) is accepted too.
+      - An explicit V(dead) record without spin facts (spin.yml writes one when the console shows a kernel panic)
+        counts its C(died) (1 when absent) among the deaths but no spins; the observed death rates count only
+        hosts with spin facts. Its console's panic line, or else its first oops line, is shown under "Panic at",
+        after the driver's C(Rust panic @) location when the console had it.
     type: dict
     required: true
   dest:
@@ -98,7 +105,8 @@ markdown:
 summary:
   description:
     - Counts over the fleet. C(hosts), one count per status (C(alive), C(dead), C(stuck), C(unreachable),
-      C(failed), C(skipped), C(not_run)), C(spins), C(survived), C(died), C(timeouts), C(observed_death_rate).
+      C(failed), C(skipped), C(not_run)), C(spins), C(survived), C(died), C(timeouts), C(observed_death_rate),
+      C(died_without_spins) (deaths of hosts that returned no spin facts, left out of the observed rate).
   returned: always
   type: dict
   sample: {"hosts": 3, "alive": 1, "dead": 1, "unreachable": 1, "spins": 120, "died": 1}
@@ -151,8 +159,12 @@ def host_row(name, record):
         record = {"roulette": record}
     facts = record.get("roulette") if isinstance(record.get("roulette"), dict) else {}
     info = record.get("roulette_info") if isinstance(record.get("roulette_info"), dict) else {}
+    console = record.get("console") if isinstance(record.get("console"), dict) else {}
     spins = _int(facts.get("spins_done")) or 0
     died = _int(facts.get("died")) or 0
+    if not facts:
+        # No spin facts came back (the host died with them): the record says how many deaths.
+        died = _int(record.get("died")) or (1 if record.get("status") == "dead" else 0)
     chance = _int(facts.get("chance"))
     if chance is None:
         chance = _int(info.get("chance"))
@@ -167,7 +179,7 @@ def host_row(name, record):
         elif record.get("skipped"):
             status = "skipped"
         elif not facts:
-            status = "not_run"
+            status = "dead" if died else "not_run"
         elif died:
             status = "dead"
         elif facts.get("stuck_workers") or (spins and facts.get("alive") is False):
@@ -185,6 +197,13 @@ def host_row(name, record):
     observed = round(died / float(spins), 6) if spins else None
     interval = wilson_interval(died, spins)
     expected = chance / 100.0 if chance is not None else None
+    location = first_death.get("location") if first_death else None
+    confirmed = first_death.get("confirmed") if first_death else None
+    if console and not first_death:
+        location = console.get("location")
+        if console.get("panic") or console.get("oops"):
+            confirmed = bool(console.get("boom") or console.get("location"))
+    lines = console.get("lines")
     return {
         "host": name,
         "status": status,
@@ -200,8 +219,10 @@ def host_row(name, record):
         "expected_death_rate": expected,
         "rate_ci95": interval,
         "consistent": (interval[0] <= expected <= interval[1]) if interval and expected is not None else None,
-        "confirmed": first_death.get("confirmed") if first_death else None,
-        "panic_location": first_death.get("location") if first_death else None,
+        "confirmed": confirmed,
+        "panic_location": location,
+        "console_line": console.get("panic") or console.get("oops"),
+        "console": [str(line) for line in lines] if isinstance(lines, list) else None,
         "first_death_spin": first_death.get("spin") if first_death else None,
         "taint_after": (facts.get("taint_after") or {}).get("letters") if isinstance(facts.get("taint_after"), dict) else None,
         "alive": facts.get("alive"),
@@ -215,7 +236,10 @@ def summarise(rows):
         summary[status] = sum(1 for row in rows if row["status"] == status)
     for key in ("spins", "survived", "died", "timeouts"):
         summary[key] = sum(row[key] for row in rows)
-    summary["observed_death_rate"] = round(summary["died"] / float(summary["spins"]), 6) if summary["spins"] else None
+    # Deaths of hosts that returned no spin facts have no spins to divide by.
+    measured = sum(row["died"] for row in rows if row["spins"])
+    summary["died_without_spins"] = summary["died"] - measured
+    summary["observed_death_rate"] = round(measured / float(summary["spins"]), 6) if summary["spins"] else None
     return summary
 
 
@@ -227,12 +251,23 @@ def _text(value):
     return "-" if value is None or value == "" else str(value)
 
 
+def _unmeasured(summary):
+    count = summary["died_without_spins"]
+    return f"{count} on hosts that returned no spin counts; " if count else ""
+
+
+def _panic_at(row):
+    """Where it died, as one line: the driver's location, then the console's line."""
+    parts = [part for part in (row["panic_location"], row["console_line"]) if part]
+    return ": ".join(parts) if parts else "-"
+
+
 def render_markdown(report):
     lines = [f"# {report['title']}", "", f"Generated {report['generated']}.", ""]
     s = report["summary"]
     counts = ", ".join(f"{s[status]} {status.replace('_', ' ')}" for status in STATUSES if s[status])
     lines.append(f"{s['hosts']} hosts: {counts or 'none'}. {s['spins']} spins, {s['died']} deaths"
-                 f" (observed {_pct(s['observed_death_rate'])}).")
+                 f" ({_unmeasured(s)}observed {_pct(s['observed_death_rate'])}).")
     lines.append("")
     lines.append("| Host | Status | When | Kernel | Chance | Spins | Survived | Died | Observed | 95 % interval | Panic at |")
     lines.append("|---|---|---|---|---:|---:|---:|---:|---:|---|---|")
@@ -242,7 +277,7 @@ def render_markdown(report):
         cells = [row["host"], status, _text(row["when"]), _text(row["kernel"]),
                  "-" if row["chance"] is None else f"{row['chance']} %", str(row["spins"]),
                  str(row["survived"]), str(row["died"]), _pct(row["observed_death_rate"]), interval,
-                 _text(row["panic_location"])]
+                 _panic_at(row)]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     lines.append("")
     return "\n".join(lines)
@@ -296,6 +331,7 @@ def render_html(report):
         colour = STATUS_COLOURS.get(row["status"], "#000")
         msg = f'<div class="msg">{e(row["msg"])}</div>' if row["msg"] else ""
         consistent = {True: "yes", False: "no", None: "-"}[row["consistent"]]
+        console = f'<div class="msg">console: {e(row["console_line"])}</div>' if row["console_line"] else ""
         rows.append(
             "<tr>"
             f"<td>{e(row['host'])}</td>"
@@ -306,7 +342,8 @@ def render_html(report):
             f'<td class="n">{row["spins"]}</td><td class="n">{row["survived"]}</td><td class="n">{row["died"]}</td>'
             f'<td class="n">{_pct(row["observed_death_rate"])}</td><td>{interval}</td><td>{consistent}</td>'
             f"<td>{e(_text(row['panic_location']))}"
-            f"{'' if row['confirmed'] is None else (' (confirmed)' if row['confirmed'] else ' (unconfirmed)')}</td>"
+            f"{'' if row['confirmed'] is None else (' (confirmed)' if row['confirmed'] else ' (unconfirmed)')}"
+            f"{console}</td>"
             "</tr>")
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -327,7 +364,7 @@ td.when, td:first-child {{ white-space: nowrap; }}
 <body>
 <h1>{e(report['title'])}</h1>
 <p>Generated {e(report['generated'])}. {s['hosts']} hosts: {e(counts or 'none')}.
-{s['spins']} spins, {s['died']} deaths (observed {_pct(s['observed_death_rate'])}).</p>
+{s['spins']} spins, {s['died']} deaths ({e(_unmeasured(s))}observed {_pct(s['observed_death_rate'])}).</p>
 <table>
 <thead><tr><th>Host</th><th>Status</th><th>When</th><th>Kernel</th><th>Chance</th><th>Spins</th><th>Survived</th>
 <th>Died</th><th>Observed rate</th><th>95 % interval</th><th>Chance in interval</th><th>Panic at</th></tr></thead>

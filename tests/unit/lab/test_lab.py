@@ -152,6 +152,14 @@ def test_inventory_group_vars_become_root_and_skip_host_keys():
     assert "UserKnownHostsFile=/dev/null" in gvars["ansible_ssh_common_args"]
 
 
+def test_inventory_names_each_vms_serial_console_log():
+    booted = dict(instance("a", 10022), serial_log="/run/lab/a/serial.log")
+    inv = yaml.safe_load(lab.render_inventory([booted, instance("b", 10023)]))
+    hosts = inv["all"]["children"]["roulette"]["hosts"]
+    assert hosts["a"]["roulette_console_log"] == "/run/lab/a/serial.log"
+    assert "roulette_console_log" not in hosts["b"]  # an instance.json from before serial logs
+
+
 def test_inventory_without_instances_is_still_valid():
     inv = yaml.safe_load(lab.render_inventory([]))
     assert inv["all"]["children"]["roulette"]["hosts"] == {}
@@ -166,6 +174,7 @@ def test_inventory_quotes_odd_paths():
 
 def test_inventory_command_writes_only_live_instances(tmp_path, monkeypatch):
     for inst in (instance("live", 10022), instance("gone", 10023)):
+        inst["serial_log"] = str(tmp_path / inst["name"] / "serial.log")  # as launch() writes it
         (tmp_path / inst["name"]).mkdir()
         (tmp_path / inst["name"] / "instance.json").write_text(json.dumps(inst))
     monkeypatch.setattr(lab, "pid_is_ours", lambda pid, marker: marker.endswith("live"))
@@ -174,6 +183,7 @@ def test_inventory_command_writes_only_live_instances(tmp_path, monkeypatch):
     assert lab.cmd_inventory(args) == 0
     hosts = yaml.safe_load(out.read_text())["all"]["children"]["roulette"]["hosts"]
     assert list(hosts) == ["live"]
+    assert hosts["live"]["roulette_console_log"] == str(tmp_path / "live" / "serial.log")
 
 
 # -- sizes, memory, names, serial log -------------------------------------------------

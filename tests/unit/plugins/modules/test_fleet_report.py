@@ -127,3 +127,60 @@ def test_odd_records():
     assert fleet_report.host_row("x", "oops")["status"] == "failed"
     row = fleet_report.host_row("y", {"roulette": {"spins_done": "12", "died": None, "chance": "bad"}})
     assert row["spins"] == 12 and row["chance"] is None and row["status"] == "alive"
+
+
+PANIC_LINE = "Kernel panic - not syncing: kernel-roulette: Boom! (Rust panic)"
+CONSOLE_HOSTS = {
+    "panicked": {"status": "dead", "msg": f"kernel panic: {PANIC_LINE}", "time": "2026-11-26T19:07:00Z", "died": 1,
+                 "kernel": "6.1.0-27-amd64",
+                 "console": {"path": "/lab/panicked/serial.log", "size": 90210, "offset": 81000,
+                             "panic": PANIC_LINE, "oops": None, "boom": "Boom!", "location": "src/roulette.rs:89",
+                             "lines": ["Rust panic @ src/roulette.rs:89", "Boom!", PANIC_LINE]}},
+    "oopsed": {"status": "unreachable", "msg": "Failed to connect to the host via ssh: Timeout, server not responding.",
+               "time": "2026-11-26T19:08:00Z",
+               "console": {"panic": None, "oops": "BUG: soft lockup - CPU#0 stuck for 22s! [python3:812]",
+                           "boom": None, "location": None,
+                           "lines": ["BUG: soft lockup - CPU#0 stuck for 22s! [python3:812]"]}},
+    "bare-dead": {"status": "dead", "msg": "kernel panic"},
+    "spun": {"roulette": spin_facts(100, 1, 1)},
+}
+
+
+def test_a_host_dead_on_its_console(tmp_path, exits):
+    result = run(tmp_path, hosts=CONSOLE_HOSTS)
+    rows = {row["host"]: row for row in json.loads(Path(result["json"]).read_text())["hosts"]}
+    dead = rows["panicked"]
+    assert dead["status"] == "dead" and dead["msg"] == f"kernel panic: {PANIC_LINE}"
+    assert dead["when"] == "2026-11-26T19:07:00Z" and dead["kernel"] == "6.1.0-27-amd64"
+    assert (dead["spins"], dead["died"], dead["observed_death_rate"]) == (0, 1, None)
+    assert dead["console_line"] == PANIC_LINE and dead["panic_location"] == "src/roulette.rs:89"
+    assert dead["confirmed"] is True and dead["console"][-1] == PANIC_LINE
+    assert rows["oopsed"]["status"] == "unreachable" and rows["oopsed"]["died"] == 0
+    assert rows["oopsed"]["console_line"].startswith("BUG: soft lockup")
+    assert rows["oopsed"]["confirmed"] is False
+    assert rows["bare-dead"]["died"] == 1 and rows["bare-dead"]["console_line"] is None
+    assert rows["spun"]["console"] is None and rows["spun"]["panic_location"] == "src/lib.rs:31"
+    summary = result["summary"]
+    assert summary["dead"] == 3 and summary["unreachable"] == 1
+    assert summary["died"] == 3 and summary["spins"] == 100
+    assert summary["observed_death_rate"] == 0.01  # only the spun host's deaths have spins
+    assert summary["died_without_spins"] == 2
+
+
+def test_a_host_dead_on_its_console_in_markdown_and_html(tmp_path, exits):
+    result = run(tmp_path, hosts=CONSOLE_HOSTS)
+    table = {line.split(" | ")[0][2:]: line for line in Path(result["markdown"]).read_text().splitlines()
+             if line.startswith("| ")}
+    assert table["panicked"].startswith(f"| panicked | dead (kernel panic: {PANIC_LINE}) | 2026-11-26T19:07:00Z |")
+    assert table["panicked"].endswith(f"| src/roulette.rs:89: {PANIC_LINE} |")
+    assert table["oopsed"].endswith("| BUG: soft lockup - CPU#0 stuck for 22s! [python3:812] |")
+    assert table["bare-dead"].endswith("| - |")
+    assert "100 spins, 3 deaths (2 on hosts that returned no spin counts; observed 1.00 %)." in Path(result["markdown"]).read_text()
+    page = Path(result["html"]).read_text()
+    assert f"src/roulette.rs:89 (confirmed)<div class=\"msg\">console: {PANIC_LINE}</div>" in page
+    assert f'<div class="msg">kernel panic: {PANIC_LINE}</div>' in page
+
+
+def test_a_record_with_deaths_but_no_facts_is_dead():
+    assert fleet_report.host_row("x", {"died": 1})["status"] == "dead"
+    assert fleet_report.host_row("y", {"console": "not a dict", "status": "unreachable"})["console_line"] is None
