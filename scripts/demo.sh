@@ -8,12 +8,18 @@
 # Settings for the local fleet: ROULETTE_DEMO_FLEET (suites, default "bookworm bookworm trixie"),
 # ROULETTE_DEMO_BUILD=chroot|target (build in chroots on this machine, or on the first VM of
 # each kernel), ROULETTE_DEMO_KEEP=0 to stop the VMs at the end (default: they keep running).
+# ROULETTE_STRATEGY=mitogen runs the playbooks with mitogen's strategy (fewer round trips).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/scripts/setup.sh"
 export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 LAB=("$ROOT/.venv/bin/python" "$ROOT/molecule/shared/lab.py")
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+if [[ ${ROULETTE_STRATEGY:-linear} == mitogen ]]; then
+    ANSIBLE_STRATEGY_PLUGINS="$("$ROOT/.venv/bin/python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')/plugins/strategy"
+    export ANSIBLE_STRATEGY_PLUGINS ANSIBLE_STRATEGY=mitogen_linear
+    say "Using mitogen's strategy (mitogen_linear)"
+fi
 
 user_inventory=0
 for arg in "$@"; do [[ $arg == -i || $arg == --inventory || $arg == -i* ]] && user_inventory=1; done
