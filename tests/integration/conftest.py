@@ -5,12 +5,10 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from integration_support import ROOT, VENV_BIN
 
-ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
@@ -33,11 +31,3 @@ def run_playbook(tmp_path):
         except ValueError as exc:
             raise AssertionError("ansible-playbook printed no JSON:\n" + proc.stdout + proc.stderr) from exc
     return run
-
-
-def task_results(report, host="controller"):
-    """(task name, result) pairs of every task of every play, in order."""
-    for play in report["plays"]:
-        for task in play["tasks"]:
-            if host in task["hosts"]:
-                yield task["task"]["name"].split(" : ", 1)[-1], task["hosts"][host]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import task_results
+from integration_support import task_results
 
 NO_MODULES = not Path("/proc/modules").exists()
 

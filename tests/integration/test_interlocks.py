@@ -5,7 +5,7 @@ modules_disabled), each asserting the message a user reads."""
 
 import pytest
 
-from conftest import task_results
+from integration_support import task_results
 
 HEALTHY = {"module_support": True, "modules_disabled": False, "lockdown": "none", "sig_enforce": False,
            "panic_on_oops": False, "taint": {"value": 0, "letters": "", "flags": []}}

@@ -13,7 +13,6 @@ which builds at native speed.
 Needs root (chroot, mount), mmdebstrap (lab.py makes the chroot with it) and Debian's mirror.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -25,12 +24,7 @@ from pathlib import Path
 
 import pytest
 
-# This directory's conftest by its path: with tests/unit in the same run, the
-# module named "conftest" is another one.
-_spec = importlib.util.spec_from_file_location("integration_conftest", Path(__file__).with_name("conftest.py"))
-_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_conftest)
-ROOT, VENV_BIN, task_results = _conftest.ROOT, _conftest.VENV_BIN, _conftest.task_results
+from integration_support import ROOT, VENV_BIN, task_results
 
 HOST = "build-bookworm"
 LAB = ROOT / "molecule/shared/lab.py"
