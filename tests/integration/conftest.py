@@ -10,7 +10,6 @@ import pytest
 from integration_support import ROOT, VENV_BIN
 
 
-
 @pytest.fixture
 def run_playbook(tmp_path):
     def run(playbook, extra_vars=None):

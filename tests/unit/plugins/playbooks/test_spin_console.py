@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_spin_playbook import REPO, run, statuses
+from ansible_collections.rustkmod.roulette.tests.unit.plugins.playbooks.test_spin_playbook import REPO, run, statuses
 
 PANIC_LINE = "Kernel panic - not syncing: kernel-roulette: Boom! (Rust panic)"
 BOOT = "\x1bc\x1b[2JSeaBIOS\r\n[    0.000000] Linux version 6.1.0-27-amd64\r\n[   41.1] kernel BUG at /root/kmod/src/shim.c:168!\r\n"
