@@ -60,7 +60,7 @@ def collections(tmp_path_factory):
     return top
 
 
-def run(tmp_path, collections, hosts, extra=None, check=False):
+def run(tmp_path, collections, hosts, extra=None, check=False, limit=None):
     inventory = {"roulette": {"hosts": hosts}}
     for values in hosts.values():
         values.setdefault("ansible_connection", "local")
@@ -75,6 +75,8 @@ def run(tmp_path, collections, hosts, extra=None, check=False):
                "-e", json.dumps(extra)]
     if check:
         command.append("--check")
+    if limit:
+        command += ["--limit", limit]
     proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
     data = None
     if (report / "report.json").exists():
@@ -129,3 +131,12 @@ def test_nobody_armed(tmp_path, collections):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert statuses(report) == {"a": "skipped", "b": "skipped"}
     assert "is not armed" in proc.stdout
+
+
+@pytest.mark.parametrize("limit, warned, reported", [("h1", True, False), ("h1,localhost", False, True)])
+def test_a_limit_without_localhost_is_told_it_gets_no_report(tmp_path, collections, limit, warned, reported):
+    hosts = {"h1": {"roulette_armed": True, "roulette_spin_device": "/dev/0"}, "h2": {"roulette_armed": True, "roulette_spin_device": "/dev/0"}}
+    proc, report = run(tmp_path, collections, hosts, limit=limit)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("leaves out localhost" in proc.stdout) is warned
+    assert (report is not None) is reported
