@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible_collections.rustkmod.roulette.tests.unit.plugins.playbooks.test_spin_playbook import REPO, run, statuses
+from ansible_collections.rustkmod.roulette.tests.unit.plugins.playbooks.test_spin_playbook import run, statuses, stub_collection
 
 PANIC_LINE = "Kernel panic - not syncing: kernel-roulette: Boom! (Rust panic)"
 BOOT = "\x1bc\x1b[2JSeaBIOS\r\n[    0.000000] Linux version 6.1.0-27-amd64\r\n[   41.1] kernel BUG at /root/kmod/src/shim.c:168!\r\n"
@@ -52,14 +52,7 @@ main()
 @pytest.fixture(scope="module")
 def collections(tmp_path_factory):
     """The checkout's plugins, with the spin module replaced by the stand-in kernel."""
-    top = tmp_path_factory.mktemp("consolecoll")
-    coll = top / "ansible_collections" / "rustkmod" / "roulette"
-    (coll / "plugins" / "modules").mkdir(parents=True)
-    for folder in ("module_utils", "lookup"):
-        (coll / "plugins" / folder).symlink_to(REPO / "plugins" / folder)
-    (coll / "plugins" / "modules" / "fleet_report.py").symlink_to(REPO / "plugins" / "modules" / "fleet_report.py")
-    (coll / "plugins" / "modules" / "spin.py").write_text(STUB_SPIN)
-    return top
+    return stub_collection(tmp_path_factory.mktemp("consolecoll"), STUB_SPIN)
 
 
 def console(tmp_path, name, text=BOOT):

@@ -48,16 +48,21 @@ main()
 '''
 
 
+def stub_collection(top, stub_spin):
+    """A collection tree under top: the checkout's plugins, with spin replaced by stub_spin."""
+    coll = top / "ansible_collections" / "rustkmod" / "roulette"
+    (coll / "plugins" / "modules").mkdir(parents=True)
+    for folder in ("module_utils", "lookup"):
+        (coll / "plugins" / folder).symlink_to(REPO / "plugins" / folder)
+    (coll / "plugins" / "modules" / "fleet_report.py").symlink_to(REPO / "plugins" / "modules" / "fleet_report.py")
+    (coll / "plugins" / "modules" / "spin.py").write_text(stub_spin)
+    return top
+
+
 @pytest.fixture(scope="module")
 def collections(tmp_path_factory):
     """A collection tree where spin is the stub and everything else is the checkout's."""
-    top = tmp_path_factory.mktemp("stubcoll")
-    coll = top / "ansible_collections" / "rustkmod" / "roulette"
-    (coll / "plugins" / "modules").mkdir(parents=True)
-    (coll / "plugins" / "module_utils").symlink_to(REPO / "plugins" / "module_utils")
-    (coll / "plugins" / "modules" / "fleet_report.py").symlink_to(REPO / "plugins" / "modules" / "fleet_report.py")
-    (coll / "plugins" / "modules" / "spin.py").write_text(STUB_SPIN)
-    return top
+    return stub_collection(tmp_path_factory.mktemp("stubcoll"), STUB_SPIN)
 
 
 def run(tmp_path, collections, hosts, extra=None, check=False, limit=None):
