@@ -45,13 +45,7 @@ vm() {
 }
 remote_ko=/tmp/roulette-test-$$.ko
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/#   /'
-}
+. "$(dirname "$0")/tap.sh"
 check() { # check DESCRIPTION DETAIL COMMAND...: ok when COMMAND succeeds
 	local desc=$1 detail=$2
 	shift 2

@@ -34,13 +34,7 @@ done
 work=$(mktemp -d /tmp/kmod-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/#   /'
-}
+. "$(dirname "$0")/tap.sh"
 
 # A copy of the unpatched sources, without build output.
 fresh_tree() {
