@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Bad settings are refused before anything runs on a host: the collection's own playbooks
+(site, spin, reset, teardown) against an inventory of controller-local hosts, with the raw
+values a user types. Each failure names the variable; none is a traceback, none an exit 0."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from integration_support import ROOT, VENV_BIN
+
+PLAYBOOKS = ["site.yml", "spin.yml", "reset.yml", "teardown.yml"]
+
+
+def run(tmp_path, playbook, extra_vars=None, groups=("roulette",), limit=None):
+    inventory = tmp_path / "inventory.json"
+    hosts = {"target-1": {"ansible_connection": "local", "ansible_python_interpreter": "/nonexistent/python"}}
+    inventory.write_text(json.dumps({group: {"hosts": hosts} for group in groups} if groups else
+                                    {"ungrouped": {"hosts": hosts}}))
+    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / playbook)]
+    if extra_vars:
+        argv += ["-e", json.dumps(extra_vars)]
+    if limit:
+        argv += ["--limit", limit]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("playbook", PLAYBOOKS)
+@pytest.mark.parametrize("name, value, words", [
+    ("roulette_batch", "abc", "roulette_batch"),
+    ("roulette_max_fail_percentage", "lots", "roulette_max_fail_percentage"),
+])
+def test_a_bad_play_setting_is_refused_by_name_not_a_traceback(tmp_path, playbook, name, value, words):
+    rc, out = run(tmp_path, playbook, {name: value})
+    assert rc != 0, out
+    assert "Traceback" not in out and "ERROR! Unexpected Exception" not in out, out
+    assert words in out and repr(value).strip("'") in out, out
+    # Refused before any host was contacted (the hosts' Python does not even exist).
+    assert "/nonexistent/python" not in out, out
+
+
+@pytest.mark.parametrize("name, value", [
+    ("roulette_spin_max_fleet_deaths", "abc"),
+    ("roulette_chance", "abc"),
+    ("roulette_chance", 101),
+    ("roulette_spin_count", "many"),
+    ("roulette_spin_count", -1),
+    ("kmod_load_device", "/dev/x;reboot;#"),
+    ("kmod_load_device", "/dev/../etc/passwd"),
+    ("kmod_load_device_mode", "0666"),
+    ("kmod_load_device_group", "wheel;id"),
+])
+def test_a_bad_host_setting_is_refused_before_the_host_is_touched(tmp_path, name, value):
+    for playbook in ("site.yml", "spin.yml"):
+        rc, out = run(tmp_path, playbook, {"roulette_armed": True, name: value})
+        assert rc != 0, (playbook, out)
+        assert name in out and str(value) in out, (playbook, out)
+        assert "/nonexistent/python" not in out, (playbook, out)
+
+
+@pytest.mark.parametrize("playbook", ["site.yml", "spin.yml", "reset.yml"])
+def test_an_inventory_without_a_roulette_group_is_named(tmp_path, playbook):
+    rc, out = run(tmp_path, playbook, groups=())
+    assert rc != 0, out
+    assert "no host in the group 'roulette'" in out, out
+
