@@ -79,3 +79,60 @@ def adhoc_result(report, host):
             if host in task["hosts"]:
                 return task["hosts"][host]
     raise AssertionError("no result for %s in %s" % (host, report))
+
+
+# --- starting states a test puts the host in itself ------------------------------------------
+
+SITE = {"roulette_armed": True, "roulette_spin_count": 0}
+DEVICE = "/dev/kernel-roulette"
+
+
+def failures(report, name):
+    """(task, result) of the tasks that failed on host `name`."""
+    return [(task, result) for task, result in play_results(report, name) if result.get("failed")]
+
+
+def installed_module(host):
+    return "/lib/modules/%s/extra/roulette.ko" % host.check_output("uname -r")
+
+
+def registered_major(host):
+    """The kernel-roulette major in /proc/devices, or None."""
+    out = host.check_output("awk '$2 == \"kernel-roulette\" {print $1}' /proc/devices")
+    return int(out) if out else None
+
+
+def node_numbers(host, path=DEVICE):
+    """(major, minor) of a character device node, or None when there is none."""
+    if host.run("test -c %s" % path).rc != 0:
+        return None
+    major, minor = host.check_output("stat -c '%%t %%T' %s" % path).split()
+    return int(major, 16), int(minor, 16)
+
+
+def loaded_chance(host):
+    chance = host.file("/sys/module/roulette/parameters/chance")
+    return int(chance.content_string) if chance.exists else None
+
+
+def load_driver(host, ansible_run, chance):
+    """The driver installed, freshly loaded at `chance` and its node made for its major, by hand
+    (as a user would), or with site.yml when no module is installed yet."""
+    if not host.file(installed_module(host)).exists:
+        rc, report = ansible_run(["playbooks/site.yml", "--limit", host_name(host) + ",roulette_build"],
+                                 extra_vars=dict(SITE, roulette_chance=chance))
+        assert rc == 0, failures(report, host_name(host))
+    host.run("modprobe -r roulette")
+    assert host.run("modprobe roulette chance=%d" % chance).rc == 0
+    major = registered_major(host)
+    assert host.run("rm -f %s && mknod -m 0600 %s c %d 0" % (DEVICE, DEVICE, major)).rc == 0
+    assert loaded_chance(host) == chance and node_numbers(host) == (major, 0)
+    return major
+
+
+def boom(host):
+    """Spin once by hand at chance 100: the reader dies, the kernel survives with taint D."""
+    assert loaded_chance(host) == 100
+    result = host.run("cat %s" % DEVICE)
+    assert result.rc != 0, result.stdout
+    assert int(host.check_output("cat /proc/sys/kernel/tainted")) & (1 << 7), "no taint D after the boom"

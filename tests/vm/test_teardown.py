@@ -1,16 +1,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""playbooks/teardown.yml leaves nothing of the driver on the host, a second run changes
-nothing, and site.yml puts the host back (the module coming from the controller's cache)."""
+"""playbooks/teardown.yml from a host that has everything (loaded module, node, boot-time
+persistence enabled): it leaves nothing of the driver, no dangling unit link, a second run
+changes nothing, and site.yml puts the host back."""
 
-from conftest import host_name
+from conftest import SITE, failures, host_name, installed_module, load_driver
 
-SITE = {"roulette_armed": True, "roulette_spin_count": 0}
+UNIT = "/etc/systemd/system/roulette-node.service"
+WANTS = "/etc/systemd/system/multi-user.target.wants/roulette-node.service"
 GONE = [
     "/sys/module/roulette",
     "/dev/kernel-roulette",
     "/etc/modules-load.d/roulette.conf",
     "/etc/modprobe.d/roulette.conf",
-    "/etc/systemd/system/roulette-node.service",
+    UNIT,
     "/var/lib/rustkmod-roulette/build",
     "/var/cache/rustkmod-roulette/std",
 ]
@@ -18,17 +20,31 @@ GONE = [
 
 def test_teardown_removes_everything_then_site_restores_the_host(host, ansible_run, per_host_playbooks):
     name = host_name(host)
+    load_driver(host, ansible_run, chance=0)
+    rc, report = ansible_run(["playbooks/site.yml", "--limit", name + ",roulette_build"],
+                             extra_vars=dict(SITE, roulette_chance=0, kmod_load_persist=True))
+    assert rc == 0, failures(report, name)
+    # The starting state: every boot-time piece is really there.
+    for path in (UNIT, WANTS, "/etc/modules-load.d/roulette.conf", "/etc/modprobe.d/roulette.conf"):
+        assert host.file(path).exists, path
+    assert host.check_output("systemctl is-enabled roulette-node.service") == "enabled"
+
     rc, report = ansible_run(["playbooks/teardown.yml", "--limit", name])
-    assert rc == 0, report["stats"]
+    assert rc == 0, failures(report, name)
     for path in GONE:
         assert not host.file(path).exists, path
+    assert not host.file(WANTS).exists and not host.file(WANTS).is_symlink, "dangling unit link left"
+    assert host.run("systemctl cat roulette-node.service").rc != 0, "systemd still knows the unit"
     assert host.run("find /lib/modules -name roulette.ko").stdout.strip() == ""
     assert host.run("modinfo roulette").rc != 0  # depmod forgot it
 
     rc, report = ansible_run(["playbooks/teardown.yml", "--limit", name])
     assert rc == 0 and report["stats"][name]["changed"] == 0, report["stats"]
 
-    rc, report = ansible_run(["playbooks/site.yml", "--limit", name], extra_vars=SITE)
-    assert rc == 0, report["stats"]
+    rc, report = ansible_run(["playbooks/site.yml", "--limit", name + ",roulette_build"],
+                             extra_vars=dict(SITE, roulette_chance=0))
+    assert rc == 0, failures(report, name)
     assert host.file("/sys/module/roulette").is_directory
     assert host.run("test -c /dev/kernel-roulette").rc == 0
+    assert host.file(installed_module(host)).exists
+    assert not host.file(UNIT).exists
