@@ -193,185 +193,9 @@ ansible_facts:
           sample: 6.1.0-27-amd64
 """
 
-import grp
-import os
-import pwd
-import stat
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rustkmod.roulette.plugins.module_utils.elf_modinfo import first, read_modinfo
-from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import (
-    HostFiles,
-    DEVICE_NAME,
-    DRIVER_NAME,
-    char_major,
-    decode_taint,
-    parse_bool_param,
-    parse_int,
-    parse_lockdown,
-    parse_proc_devices,
-)
-
-# lstat's file type -> the name in node.type, in the order they are tested.
-_NODE_TYPES = (
-    (stat.S_ISCHR, "char"),
-    (stat.S_ISBLK, "block"),
-    (stat.S_ISREG, "file"),
-    (stat.S_ISDIR, "directory"),
-    (stat.S_ISLNK, "symlink"),
-    (stat.S_ISFIFO, "fifo"),
-    (stat.S_ISSOCK, "socket"),
-)
-
-
-def node_type(mode):
-    """The kind of file an lstat mode describes (char, block, file, ...; other)."""
-    for test, name in _NODE_TYPES:
-        if test(mode):
-            return name
-    return "other"
-
-
-def char_drivers(devices_text):
-    """{major: name} of the character devices in /proc/devices.
-
-    A major listed under several names (4: /dev/vc/0, tty, ttyS) keeps the
-    first one, or the driver's own name when it is among them.
-    """
-    result = {}
-    for name, majors in parse_proc_devices(devices_text)["character"].items():
-        for major in majors:
-            if major not in result or name == DEVICE_NAME:
-                result[major] = name
-    return result
-
-
-def meminfo_mib(text, key):
-    """A `Key:   1234 kB` line of /proc/meminfo in MiB (int, rounded down), or None."""
-    for line in (text or "").splitlines():
-        name, sep, rest = line.partition(":")
-        if sep and name.strip() == key:
-            fields = rest.split()
-            if len(fields) == 2 and fields[0].isdigit() and fields[1] == "kB":
-                return int(fields[0]) // 1024
-            return None
-    return None
-
-
-class RouletteInfo(HostFiles):
-    """Reads the facts; `root` lets tests point it at a fake /proc and /sys."""
-
-    def __init__(self, module, root="/"):
-        self.module = module
-        self.root = root
-
-    def parameters(self):
-        folder = self.path("sys/module", DRIVER_NAME, "parameters")
-        result = {}
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError:
-            return result
-        for name in names:
-            text = self.read("sys/module", DRIVER_NAME, "parameters", name)
-            if text is not None:
-                result[name] = text.strip()
-        return result
-
-    @staticmethod
-    def _name(lookup, number):
-        try:
-            return lookup(number)[0]
-        except KeyError:
-            return str(number)
-
-    def node(self, device, major, drivers):
-        info = {
-            "path": device, "exists": False, "type": None, "is_char": False, "major": None, "minor": None,
-            "driver": None, "matches": False, "ours": False,
-            "mode": None, "owner": None, "group": None, "uid": None, "gid": None,
-        }
-        try:
-            st = os.lstat(device)
-        except OSError:
-            return info
-        info["exists"] = True
-        info["type"] = node_type(st.st_mode)
-        info["is_char"] = info["type"] == "char"
-        info["mode"] = f"{stat.S_IMODE(st.st_mode):04o}"
-        info["uid"] = st.st_uid
-        info["gid"] = st.st_gid
-        info["owner"] = self._name(pwd.getpwuid, st.st_uid)
-        info["group"] = self._name(grp.getgrgid, st.st_gid)
-        if info["type"] in ("char", "block"):
-            info["major"] = os.major(st.st_rdev)
-            info["minor"] = os.minor(st.st_rdev)
-        if info["is_char"]:
-            info["driver"] = drivers.get(info["major"])
-            info["matches"] = major is not None and info["major"] == major and info["minor"] == 0
-            # A major nobody registered is what a node of an earlier load of
-            # the driver points to after an unload: ours, stale.
-            info["ours"] = (major is not None and info["major"] == major) or info["driver"] is None
-        return info
-
-    def installed(self, path):
-        info = {"path": path, "exists": False, "regular": False, "size": None,
-                "srcversion": None, "vermagic": None}
-        try:
-            st = os.lstat(path)
-        except (OSError, ValueError):
-            return info
-        info["exists"] = True
-        info["regular"] = stat.S_ISREG(st.st_mode)
-        if info["regular"]:
-            info["size"] = st.st_size
-            modinfo = read_modinfo(path)
-            info["srcversion"] = first(modinfo, "srcversion")
-            info["vermagic"] = first(modinfo, "vermagic")
-        return info
-
-    def kernel_release(self):
-        text = self.read("proc/sys/kernel/osrelease")
-        if text and text.strip():
-            return text.strip()
-        return os.uname().release
-
-    def memory(self):
-        text = self.read("proc/meminfo")
-        return {"available_mib": meminfo_mib(text, "MemAvailable"),
-                "swap_free_mib": meminfo_mib(text, "SwapFree")}
-
-    def facts(self, device, module_path=None):
-        loaded = os.path.isdir(self.path("sys/module", DRIVER_NAME))
-        params = self.parameters() if loaded else {}
-        devices = self.read("proc/devices") or ""
-        major = char_major(devices)
-        tainted = self.read("proc/sys/kernel/tainted")
-        panic_on_oops = parse_int(self.read("proc/sys/kernel/panic_on_oops") or "")
-        modules_disabled = parse_int(self.read("proc/sys/kernel/modules_disabled") or "")
-        release = self.kernel_release()
-        srcversion = (self.read("sys/module", DRIVER_NAME, "srcversion") or "").strip() if loaded else ""
-        if module_path is None:
-            module_path = os.path.join("/lib/modules", release, "extra", f"{DRIVER_NAME}.ko")
-        return {
-            "loaded": loaded,
-            "chance": parse_int(params["chance"]) if "chance" in params else None,
-            "parameters": params,
-            "major": major,
-            "refcount": parse_int(self.read("sys/module", DRIVER_NAME, "refcnt") or "") if loaded else None,
-            "srcversion": srcversion or None,
-            "installed": self.installed(module_path),
-            "device": device,
-            "node": self.node(device, major, char_drivers(devices)),
-            "taint": decode_taint(tainted) if tainted is not None else {"value": None, "letters": "", "flags": []},
-            "panic_on_oops": bool(panic_on_oops) if panic_on_oops is not None else None,
-            "memory": self.memory(),
-            "modules_disabled": bool(modules_disabled),
-            "lockdown": parse_lockdown(self.read("sys/kernel/security/lockdown") or ""),
-            "sig_enforce": bool(parse_bool_param(self.read("sys/module/module/parameters/sig_enforce") or "")),
-            "module_support": os.path.exists(self.path("proc/modules")),
-            "kernel_release": release,
-        }
+from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import DriverState
+from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import DEVICE_NAME
 
 
 def build_module():
@@ -384,10 +208,14 @@ def build_module():
     )
 
 
+def gather(params, root="/"):
+    """The facts; `root` lets tests point the reads of /proc and /sys at a fake tree."""
+    return DriverState(root).facts(params["device"], params["module_path"])
+
+
 def main():
     module = build_module()
-    facts = RouletteInfo(module).facts(module.params["device"], module.params["module_path"])
-    module.exit_json(changed=False, ansible_facts={"roulette_info": facts})
+    module.exit_json(changed=False, ansible_facts={"roulette_info": gather(module.params)})
 
 
 if __name__ == "__main__":

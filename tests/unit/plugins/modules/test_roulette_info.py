@@ -17,8 +17,7 @@ from roulette_fakehost import Exit
 def facts(host, args=None):
     with patch_module_args(dict({"device": host.device}, **(args or {}))):
         module = roulette_info.build_module()
-    info = roulette_info.RouletteInfo(module, root=host.root)
-    return info.facts(module.params["device"], module.params["module_path"])
+    return roulette_info.gather(module.params, root=host.root)
 
 
 def test_loaded_driver(host):
