@@ -24,6 +24,12 @@ options:
       - Path of the device node to check.
     type: path
     default: /dev/kernel-roulette
+  module_path:
+    description:
+      - Path of the installed module file, described in RV(ansible_facts.roulette_info.installed).
+      - When not set, C(/lib/modules/RELEASE/extra/roulette.ko) of the running kernel's release
+        (where the kmod_load role installs it).
+    type: path
 extends_documentation_fragment:
   - rustkmod.roulette.attributes.facts
 attributes:
@@ -44,6 +50,13 @@ EXAMPLES = r"""
     that:
       - not ansible_facts['roulette_info']['panic_on_oops']
     fail_msg: kernel.panic_on_oops is set on {{ inventory_hostname }}
+
+- name: Reload when the installed module is not the loaded one
+  ansible.builtin.debug:
+    msg: the loaded driver is not the installed roulette.ko
+  when:
+    - ansible_facts['roulette_info']['loaded']
+    - ansible_facts['roulette_info']['srcversion'] != ansible_facts['roulette_info']['installed']['srcversion']
 
 - name: Show the chance and the taint
   ansible.builtin.debug:
@@ -88,12 +101,58 @@ ansible_facts:
           description: Path of the device node checked.
           type: str
           sample: /dev/kernel-roulette
+        srcversion:
+          description:
+            - The loaded module's C(srcversion) (C(/sys/module/roulette/srcversion)), null when not loaded.
+            - Compare it with RV(ansible_facts.roulette_info.installed.srcversion) to know whether the loaded
+              module is the installed file.
+          type: str
+          sample: 9F3C6B1D2E4A5F60718293A
+        installed:
+          description: The installed module file at O(module_path). Nothing here follows a symlink.
+          type: dict
+          contains:
+            path:
+              description: The path looked at.
+              type: str
+              sample: /lib/modules/6.1.0-27-amd64/extra/roulette.ko
+            exists:
+              description: Whether anything is at the path (a dangling symlink too).
+              type: bool
+            regular:
+              description: Whether the path is a regular file (not a symlink, directory or device).
+              type: bool
+            size:
+              description: Size in bytes of the regular file, null otherwise.
+              type: int
+              sample: 412336
+            srcversion:
+              description: The C(srcversion) in the file's C(.modinfo) section, null when absent or not an ELF file.
+              type: str
+              sample: 9F3C6B1D2E4A5F60718293A
+            vermagic:
+              description: The C(vermagic) in the file's C(.modinfo) section, null when absent or not an ELF file.
+              type: str
+              sample: 6.1.0-27-amd64 SMP preempt mod_unload modversions
         node:
           description:
-            - The device node. C(exists), C(is_char), C(major), C(minor), C(matches) (a character device
-              with the driver's major and minor 0), C(mode) (octal text), C(owner), C(group), C(uid), C(gid).
+            - The device node, looked at with C(lstat) (a symlink is not followed). C(exists) (anything at the path,
+              a dangling symlink too), C(type), C(is_char), C(major), C(minor), C(driver), C(matches), C(ours),
+              C(mode) (octal text), C(owner), C(group), C(uid), C(gid).
+            - C(type) is V(char), V(block), V(file), V(directory), V(symlink), V(fifo), V(socket) or V(other);
+              null when nothing is at the path.
+            - C(major) and C(minor) are set for character and block devices.
+            - C(driver) is the name C(/proc/devices) lists for the node's major among the character devices
+              (the C(kernel-roulette) name when it is one of several); null when no character driver has that major
+              or the node is not a character device.
+            - C(matches) is true for a character device with the driver's major and minor 0, the node a spin needs.
+            - C(ours) is true for a character device with the driver's major, or with a major no character driver
+              has registered (a stale node of an earlier load of the driver); false for anything else (a node of
+              another driver such as C(/dev/null), a file, a directory, a symlink) and when nothing is there.
+              Only a node that is C(ours) may be removed or replaced.
           type: dict
-          sample: {"exists": true, "is_char": true, "major": 247, "minor": 0, "matches": true,
+          sample: {"path": "/dev/kernel-roulette", "exists": true, "type": "char", "is_char": true, "major": 247,
+                   "minor": 0, "driver": "kernel-roulette", "matches": true, "ours": true,
                    "mode": "0600", "owner": "root", "group": "root", "uid": 0, "gid": 0}
         taint:
           description: C(/proc/sys/kernel/tainted) decoded; C(value), C(letters) and C(flags) (C(bit), C(letter), C(description)).
@@ -101,9 +160,17 @@ ansible_facts:
           sample: {"value": 12416, "letters": "DOE", "flags": [{"bit": 7, "letter": "D",
                    "description": "kernel died recently, i.e. there was an OOPS or BUG"}]}
         panic_on_oops:
-          description: Whether C(kernel.panic_on_oops) is set (a boom then panics the whole kernel); null when unreadable.
+          description:
+            - Whether C(kernel.panic_on_oops) is set (a boom then panics the whole kernel); null when unreadable.
+            - Callers must fail closed and treat null like true (refuse to spin); C(false) is the only safe value.
           type: bool
           sample: false
+        memory:
+          description:
+            - C(available_mib) (C(MemAvailable)) and C(swap_free_mib) (C(SwapFree)) of C(/proc/meminfo), in MiB;
+              each null when unreadable.
+          type: dict
+          sample: {"available_mib": 1534, "swap_free_mib": 0}
         modules_disabled:
           description: Whether C(kernel.modules_disabled) is set (no module can be loaded until reboot).
           type: bool
@@ -126,115 +193,29 @@ ansible_facts:
           sample: 6.1.0-27-amd64
 """
 
-import grp
-import os
-import pwd
-import stat
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import (
-    HostFiles,
-    DEVICE_NAME,
-    DRIVER_NAME,
-    char_major,
-    decode_taint,
-    parse_bool_param,
-    parse_int,
-    parse_lockdown,
-)
-
-
-class RouletteInfo(HostFiles):
-    """Reads the facts; `root` lets tests point it at a fake /proc and /sys."""
-
-    def __init__(self, module, root="/"):
-        self.module = module
-        self.root = root
-
-    def parameters(self):
-        folder = self.path("sys/module", DRIVER_NAME, "parameters")
-        result = {}
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError:
-            return result
-        for name in names:
-            text = self.read("sys/module", DRIVER_NAME, "parameters", name)
-            if text is not None:
-                result[name] = text.strip()
-        return result
-
-    @staticmethod
-    def _name(lookup, number):
-        try:
-            return lookup(number)[0]
-        except KeyError:
-            return str(number)
-
-    def node(self, device, major):
-        info = {
-            "path": device, "exists": False, "is_char": False, "major": None, "minor": None,
-            "matches": False, "mode": None, "owner": None, "group": None, "uid": None, "gid": None,
-        }
-        try:
-            st = os.stat(device)
-        except OSError:
-            return info
-        info["exists"] = True
-        info["is_char"] = stat.S_ISCHR(st.st_mode)
-        info["mode"] = f"{stat.S_IMODE(st.st_mode):04o}"
-        info["uid"] = st.st_uid
-        info["gid"] = st.st_gid
-        info["owner"] = self._name(pwd.getpwuid, st.st_uid)
-        info["group"] = self._name(grp.getgrgid, st.st_gid)
-        if info["is_char"]:
-            info["major"] = os.major(st.st_rdev)
-            info["minor"] = os.minor(st.st_rdev)
-            info["matches"] = major is not None and info["major"] == major and info["minor"] == 0
-        return info
-
-    def kernel_release(self):
-        text = self.read("proc/sys/kernel/osrelease")
-        if text and text.strip():
-            return text.strip()
-        return os.uname().release
-
-    def facts(self, device):
-        loaded = os.path.isdir(self.path("sys/module", DRIVER_NAME))
-        params = self.parameters() if loaded else {}
-        major = char_major(self.read("proc/devices") or "")
-        tainted = self.read("proc/sys/kernel/tainted")
-        panic_on_oops = parse_int(self.read("proc/sys/kernel/panic_on_oops") or "")
-        modules_disabled = parse_int(self.read("proc/sys/kernel/modules_disabled") or "")
-        return {
-            "loaded": loaded,
-            "chance": parse_int(params["chance"]) if "chance" in params else None,
-            "parameters": params,
-            "major": major,
-            "refcount": parse_int(self.read("sys/module", DRIVER_NAME, "refcnt") or "") if loaded else None,
-            "device": device,
-            "node": self.node(device, major),
-            "taint": decode_taint(tainted) if tainted is not None else {"value": None, "letters": "", "flags": []},
-            "panic_on_oops": bool(panic_on_oops) if panic_on_oops is not None else None,
-            "modules_disabled": bool(modules_disabled),
-            "lockdown": parse_lockdown(self.read("sys/kernel/security/lockdown") or ""),
-            "sig_enforce": bool(parse_bool_param(self.read("sys/module/module/parameters/sig_enforce") or "")),
-            "module_support": os.path.exists(self.path("proc/modules")),
-            "kernel_release": self.kernel_release(),
-        }
+from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import DriverState
+from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import DEVICE_NAME
 
 
 def build_module():
     return AnsibleModule(
-        argument_spec={"device": {"type": "path", "default": f"/dev/{DEVICE_NAME}"}},
+        argument_spec={
+            "device": {"type": "path", "default": f"/dev/{DEVICE_NAME}"},
+            "module_path": {"type": "path"},
+        },
         supports_check_mode=True,
     )
 
 
+def gather(params, root="/"):
+    """The facts; `root` lets tests point the reads of /proc and /sys at a fake tree."""
+    return DriverState(root).facts(params["device"], params["module_path"])
+
+
 def main():
     module = build_module()
-    facts = RouletteInfo(module).facts(module.params["device"])
-    module.exit_json(changed=False, ansible_facts={"roulette_info": facts})
+    module.exit_json(changed=False, ansible_facts={"roulette_info": gather(module.params)})
 
 
 if __name__ == "__main__":

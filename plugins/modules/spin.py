@@ -270,16 +270,13 @@ import errno
 import os
 import select
 import signal
-import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import DriverState
 from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import (
-    HostFiles,
     DEVICE_NAME,
     DRIVER_NAME,
-    char_major,
-    decode_taint,
     lines_since,
     panic_window,
     parse_int,
@@ -631,7 +628,7 @@ class SpinRunner:
         return {"n": number, "outcome": "survived", "value": None, "text": rest}
 
 
-class Spin(HostFiles):
+class Spin:
     """The module's logic: checks, spinning, facts."""
 
     runner_class = SpinRunner
@@ -639,17 +636,10 @@ class Spin(HostFiles):
     def __init__(self, module, root="/", reader=read_device, kill_grace=2.0):
         self.module = module
         self.params = module.params
-        self.root = root
+        self.state = DriverState(root)
         self.reader = reader
         self.kill_grace = kill_grace
         self.problems = []
-
-    def taint(self):
-        text = self.read("proc/sys/kernel/tainted")
-        return decode_taint(text) if text is not None else {"value": None, "letters": "", "flags": []}
-
-    def driver_loaded(self):
-        return os.path.isdir(self.path("sys/module", DRIVER_NAME))
 
     def validate_options(self):
         p = self.params
@@ -669,33 +659,35 @@ class Spin(HostFiles):
     def check_host(self, facts):
         """Problems that forbid spinning, as messages (first one is the cause)."""
         device = self.params["device"]
+        state = self.state
         problems = []
-        if not self.driver_loaded():
+        if not state.loaded():
             problems.append(
-                f"the {DRIVER_NAME} driver is not loaded (no {self.path('sys/module', DRIVER_NAME)}); "
+                f"the {DRIVER_NAME} driver is not loaded (no {state.path('sys/module', DRIVER_NAME)}); "
                 "load it first (role kmod_load)")
             return problems
-        chance = parse_int(self.read("sys/module", DRIVER_NAME, "parameters", "chance") or "")
+        chance = state.chance()
         facts["chance"] = chance
         if chance is not None:
             facts["expected_death_rate"] = chance / 100.0
-        major = char_major(self.read("proc/devices") or "")
+        devices = state.devices()
+        major = state.major(devices)
         facts["major"] = major
         if major is None:
-            problems.append(f"{DEVICE_NAME} is not a character device in {self.path('proc/devices')} "
+            problems.append(f"{DEVICE_NAME} is not a character device in {state.path('proc/devices')} "
                             "although the driver is loaded")
-        try:
-            st = os.stat(device)
-        except OSError as exc:
+        # Followed like open() follows it: the node checked is the node read.
+        node = state.node(device, devices, follow=True)
+        if not node["exists"]:
             shown = major if major is not None else "MAJOR"
-            problems.append(f"device {device} is missing ({exc.strerror}); create it with mknod {device} c {shown} 0")
+            problems.append(f"device {device} is missing; create it with mknod {device} c {shown} 0")
             return problems
-        if not stat.S_ISCHR(st.st_mode):
+        if not node["is_char"]:
             problems.append(f"{device} is not a character device")
             return problems
-        if major is not None and os.major(st.st_rdev) != major:
+        if major is not None and node["major"] != major:
             problems.append(
-                f"{device} has major {os.major(st.st_rdev)} but the driver registered major {major} "
+                f"{device} has major {node['major']} but the driver registered major {major} "
                 f"(stale node from an earlier load?); recreate it with mknod {device} c {major} 0")
         expect = self.params["expect_chance"]
         if expect is not None and chance is not None and chance != expect:
@@ -751,9 +743,8 @@ class Spin(HostFiles):
         self.validate_options()
         p = self.params
         facts = self.new_facts()
-        facts["taint_before"] = self.taint()
-        release = self.read("proc/sys/kernel/osrelease")
-        facts["kernel_release"] = release.strip() if release else os.uname().release
+        facts["taint_before"] = self.state.taint()
+        facts["kernel_release"] = self.state.kernel_release()
         problems = self.check_host(facts)
         if self.module.check_mode:
             facts["problems"] = problems
@@ -768,7 +759,7 @@ class Spin(HostFiles):
 
         log = None
         if p["confirm_deaths"]:
-            log = KernelLog(self.path("dev/kmsg"), self.dmesg)
+            log = KernelLog(self.state.path("dev/kmsg"), self.dmesg)
             log.start()
             facts["kernel_log_source"] = log.source
         runner = self.runner_class(p["device"], p["timeout"], reader=self.reader,
@@ -797,8 +788,8 @@ class Spin(HostFiles):
         facts["observed_death_rate"] = round(facts["died"] / float(done), 6) if done else 0.0
         if totals["n"]:
             facts["value_summary"]["mean"] = round(totals["sum"] / float(totals["n"]), 3)
-        facts["taint_after"] = self.taint()
-        facts["alive"] = bool(self.driver_loaded() and os.path.exists(p["device"]) and not stuck)
+        facts["taint_after"] = self.state.taint()
+        facts["alive"] = bool(self.state.loaded() and os.path.exists(p["device"]) and not stuck)
         if p["expect_chance"] is not None and facts["chance_seen"] not in (None, p["expect_chance"]):
             self.module.warn(f"the device reported chance {facts['chance_seen']}, "
                              f"expect_chance is {p['expect_chance']}")

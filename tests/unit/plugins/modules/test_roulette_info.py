@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import os
+import socket
+import stat
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rustkmod.roulette.plugins.modules import roulette_info
+from elf_fixture import make_elf, modinfo
 from roulette_fakehost import Exit
 
 
 def facts(host, args=None):
     with patch_module_args(dict({"device": host.device}, **(args or {}))):
         module = roulette_info.build_module()
-    return roulette_info.RouletteInfo(module, root=host.root).facts(module.params["device"])
+    return roulette_info.gather(module.params, root=host.root)
 
 
 def test_loaded_driver(host):
@@ -79,6 +82,162 @@ def test_regular_file_is_not_a_char_node(host):
     assert node["exists"] is True and node["is_char"] is False and node["major"] is None
 
 
+def make_char(path, major, minor):
+    if os.path.lexists(path):
+        os.unlink(path)
+    os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(major, minor))
+
+
+def test_srcversion_of_the_loaded_module(host):
+    host.write("sys/module/roulette/srcversion", "9F3C6B1D2E4A5F60718293A\n")
+    assert facts(host)["srcversion"] == "9F3C6B1D2E4A5F60718293A"
+    host.remove("sys/module/roulette/srcversion")
+    assert facts(host)["srcversion"] is None  # built-in or unreadable
+    host.remove("sys/module/roulette")
+    assert facts(host)["srcversion"] is None
+
+
+def test_installed_module_file(host):
+    ko = host.path("lib/modules/6.1.0-27-amd64/extra/roulette.ko")
+    os.makedirs(os.path.dirname(ko))
+    data = make_elf([(".text", b"\x90" * 8), (".modinfo", modinfo(
+        license="GPL", srcversion="9F3C6B1D2E4A5F60718293A", vermagic="6.1.0-27-amd64 SMP mod_unload "))])
+    with open(ko, "wb") as handle:
+        handle.write(data)
+    installed = facts(host, {"module_path": ko})["installed"]
+    assert installed == {"path": ko, "exists": True, "regular": True, "size": len(data),
+                         "srcversion": "9F3C6B1D2E4A5F60718293A", "vermagic": "6.1.0-27-amd64 SMP mod_unload "}
+
+
+def test_installed_module_default_path_follows_the_running_release(host):
+    installed = facts(host)["installed"]
+    assert installed["path"] == "/lib/modules/6.1.0-27-amd64/extra/roulette.ko"
+
+
+def test_installed_module_missing_empty_or_not_elf(host):
+    ko = host.path("roulette.ko")
+    assert facts(host, {"module_path": ko})["installed"] == {
+        "path": ko, "exists": False, "regular": False, "size": None, "srcversion": None, "vermagic": None}
+    host.write("roulette.ko", "")
+    installed = facts(host, {"module_path": ko})["installed"]
+    assert installed["exists"] and installed["regular"] and installed["size"] == 0
+    assert installed["srcversion"] is None and installed["vermagic"] is None
+    host.write("roulette.ko", "srcversion=ABC\0vermagic=6.1\0")  # the strings, but no ELF around them
+    assert facts(host, {"module_path": ko})["installed"]["srcversion"] is None
+
+
+def test_installed_module_that_is_a_directory_or_a_symlink(host):
+    ko = host.path("roulette.ko")
+    os.mkdir(ko)
+    installed = facts(host, {"module_path": ko})["installed"]
+    assert installed["exists"] is True and installed["regular"] is False and installed["size"] is None
+    os.rmdir(ko)
+    host.write("real.ko", "")
+    os.symlink(host.path("real.ko"), ko)
+    installed = facts(host, {"module_path": ko})["installed"]
+    assert installed["exists"] is True and installed["regular"] is False
+    os.unlink(host.path("real.ko"))
+    assert facts(host, {"module_path": ko})["installed"]["exists"] is True  # dangling: still something there
+
+
+@pytest.mark.parametrize("make, kind", [
+    (lambda path: make_char(path, 1, 0), "char"),
+    (lambda path: os.mknod(path, 0o600 | stat.S_IFBLK, os.makedev(7, 0)), "block"),
+    (lambda path: open(path, "w").close(), "file"),
+    (os.mkdir, "directory"),
+    (lambda path: os.symlink("/dev/null", path), "symlink"),
+    (os.mkfifo, "fifo"),
+    (lambda path: socket.socket(socket.AF_UNIX).bind(path), "socket"),
+])
+def test_node_type(host, make, kind):
+    os.unlink(host.device)
+    make(host.device)
+    node = facts(host)["node"]
+    assert node["exists"] is True and node["type"] == kind
+    assert node["is_char"] is (kind == "char")
+
+
+def test_node_type_when_nothing_is_there(host):
+    os.unlink(host.device)
+    node = facts(host)["node"]
+    assert node["type"] is None and node["driver"] is None and node["ours"] is False
+
+
+def test_symlink_to_the_right_node_is_not_ours(host):
+    """lstat: a symlink to a matching node is a symlink, neither matching nor ours."""
+    real = host.path("dev/real")
+    make_char(real, 1, 0)
+    os.unlink(host.device)
+    os.symlink(real, host.device)
+    node = facts(host)["node"]
+    assert node["type"] == "symlink" and node["matches"] is False and node["ours"] is False
+    assert node["major"] is None and node["driver"] is None
+
+
+def test_node_of_the_driver_is_ours(host):
+    host.write("proc/devices", "Character devices:\n  1 mem\n  4 /dev/vc/0\n  4 tty\n247 kernel-roulette\n"
+                               "Block devices:\n  1 ramdisk\n")
+    make_char(host.device, 247, 0)
+    node = facts(host)["node"]
+    assert node["driver"] == "kernel-roulette" and node["matches"] is True and node["ours"] is True
+    make_char(host.device, 247, 1)  # our major, another minor: ours, but not the node a spin needs
+    node = facts(host)["node"]
+    assert node["ours"] is True and node["matches"] is False and node["minor"] == 1
+
+
+def test_node_of_another_driver_is_not_ours(host):
+    host.write("proc/devices", "Character devices:\n  1 mem\n  4 /dev/vc/0\n  4 tty\n247 kernel-roulette\n"
+                               "Block devices:\n  1 ramdisk\n")
+    node = facts(host)["node"]  # the fixture's node is /dev/null's 1:3
+    assert node["driver"] == "mem" and node["ours"] is False and node["matches"] is False
+    make_char(host.device, 4, 0)
+    assert facts(host)["node"]["driver"] == "/dev/vc/0"  # the first name of a shared major
+
+
+def test_stale_node_of_an_earlier_load_is_ours(host):
+    """After an unload, the old node's major is registered by no character driver."""
+    host.remove("sys/module/roulette")
+    host.write("proc/devices", "Character devices:\n  1 mem\n  4 tty\nBlock devices:\n247 blk\n")
+    make_char(host.device, 247, 0)
+    node = facts(host)["node"]
+    assert node["driver"] is None and node["ours"] is True and node["matches"] is False
+    host.write("proc/devices", "Character devices:\n  1 mem\n240 kernel-roulette\nBlock devices:\n")
+    node = facts(host)["node"]  # reloaded with another major: the old node is still ours, stale
+    assert node["ours"] is True and node["matches"] is False
+
+
+def test_block_device_and_file_are_not_ours(host):
+    os.unlink(host.device)
+    os.mknod(host.device, 0o600 | stat.S_IFBLK, os.makedev(1, 0))  # block 1:0 (same numbers as the char device)
+    node = facts(host)["node"]
+    assert node["type"] == "block" and (node["major"], node["minor"]) == (1, 0)
+    assert node["driver"] is None and node["ours"] is False and node["matches"] is False
+    os.unlink(host.device)
+    host.write("dev/kernel-roulette", "")
+    assert facts(host)["node"]["ours"] is False
+
+
+def test_memory(host):
+    host.write("proc/meminfo", "MemTotal:        2014420 kB\nMemFree:          120000 kB\n"
+                               "MemAvailable:    1571234 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n")
+    assert facts(host)["memory"] == {"available_mib": 1534, "swap_free_mib": 0}
+
+
+@pytest.mark.parametrize("text", [None, "", "MemTotal: 100 kB\n", "MemAvailable: lots kB\nSwapFree:\n"])
+def test_memory_unreadable(host, text):
+    if text is not None:
+        host.write("proc/meminfo", text)
+    assert facts(host)["memory"] == {"available_mib": None, "swap_free_mib": None}
+
+
+@pytest.mark.parametrize("text", [None, "", "garbage\n"])
+def test_panic_on_oops_unreadable_is_null(host, text):
+    host.remove("proc/sys/kernel/panic_on_oops")
+    if text is not None:
+        host.write("proc/sys/kernel/panic_on_oops", text)
+    assert facts(host)["panic_on_oops"] is None
+
+
 def test_main_never_changes(exits):
     with patch_module_args({"_ansible_check_mode": True}), pytest.raises(Exit) as info:
         roulette_info.main()
@@ -86,4 +245,5 @@ def test_main_never_changes(exits):
     assert result["changed"] is False
     assert set(result["ansible_facts"]["roulette_info"]) >= {
         "loaded", "chance", "major", "node", "refcount", "taint", "panic_on_oops",
-        "modules_disabled", "lockdown", "sig_enforce", "module_support", "kernel_release"}
+        "modules_disabled", "lockdown", "sig_enforce", "module_support", "kernel_release",
+        "srcversion", "installed", "memory"}
