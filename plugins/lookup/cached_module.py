@@ -11,6 +11,10 @@ description:
     C(roulette.ko) and C(build.json)) for a module built for the given kernel release from the
     same source, extra patches and panic choice, and returns the newest one's path, or an empty
     string.
+  - An entry is used only when it is sound, as P(rustkmod.roulette.cache_entry#lookup) checks it. Its
+    C(build.json) is a JSON object with the fields compared here and the C(sha256) of C(roulette.ko), and
+    C(roulette.ko) is a regular, non-empty ELF file with that sha256. A corrupt entry is skipped with a warning
+    naming its directory and what is wrong, so that the module is built again.
   - site.yml uses it so that a target whose kernel already has a module needs no toolchain.
 author: rustkmod.roulette maintainers (@rustkmod)
 options:
@@ -38,53 +42,34 @@ options:
     default: false
 """
 
+EXAMPLES = r"""
+- name: Find the modules the controller holds for two kernel releases
+  ansible.builtin.debug:
+    msg: >-
+      {{ query('rustkmod.roulette.cached_module', '6.1.0-27-amd64', '6.12.48-amd64',
+               source=lookup('rustkmod.roulette.tree_hash', 'files/kmod')) }}
+"""
+
 RETURN = r"""
 _raw:
-  description: One path per release, empty when nothing matches.
+  description: One path per release (of a C(roulette.ko) in the cache), empty when no sound entry matches.
   type: list
   elements: str
 """
 
-import json
 import os
 
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
-
-def find_cached(cache, release, source, extra_patches=(), real_panic=False):
-    best, best_time = "", -1.0
-    try:
-        keys = os.listdir(cache)
-    except OSError:
-        return ""
-    for key in keys:
-        module = os.path.join(cache, key, "roulette.ko")
-        info_path = os.path.join(cache, key, "build.json")
-        try:
-            with open(info_path) as handle:
-                info = json.load(handle)
-            mtime = os.path.getmtime(module)
-        except (OSError, ValueError):
-            continue
-        if (info.get("kernel_release") == release and info.get("source") == source
-                and list(info.get("extra_patches", [])) == list(extra_patches)
-                and bool(info.get("real_panic", False)) == bool(real_panic)
-                and mtime > best_time):
-            best, best_time = module, mtime
-    return best
-
-
-def default_cache():
-    base = os.environ.get("ROULETTE_CACHE_DIR")
-    if not base:
-        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rustkmod-roulette")
-    return os.path.join(base, "modules")
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.module_cache import default_cache, find_module
 
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         cache = os.path.expanduser(self.get_option("cache") or default_cache())
-        return [find_cached(cache, str(term), self.get_option("source"),
-                            self.get_option("extra_patches"), self.get_option("real_panic"))
+        display = Display()
+        return [find_module(cache, str(term), self.get_option("source"), self.get_option("extra_patches"),
+                            self.get_option("real_panic"), warn=display.warning)
                 for term in terms]
