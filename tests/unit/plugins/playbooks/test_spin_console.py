@@ -31,7 +31,7 @@ def main():
     module = AnsibleModule(argument_spec={
         "device": {"type": "str"}, "count": {"type": "int"}, "stop_on_death": {"type": "bool"},
         "max_deaths": {"type": "int"}, "timeout": {"type": "float"}, "spins_limit": {"type": "int"},
-        "expect_chance": {"type": "int"}}, supports_check_mode=True)
+        "expect_chance": {"type": "int"}, "allow_panic": {"type": "bool"}}, supports_check_mode=True)
     how, _, log = module.params["device"].lstrip("/").partition(":")
     if how in KERNEL:
         with open(log, "a") as handle:

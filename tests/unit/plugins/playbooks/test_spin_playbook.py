@@ -29,7 +29,7 @@ def main():
     module = AnsibleModule(argument_spec={
         "device": {"type": "str"}, "count": {"type": "int"}, "stop_on_death": {"type": "bool"},
         "max_deaths": {"type": "int"}, "timeout": {"type": "float"}, "spins_limit": {"type": "int"},
-        "expect_chance": {"type": "int"}}, supports_check_mode=True)
+        "expect_chance": {"type": "int"}, "allow_panic": {"type": "bool"}}, supports_check_mode=True)
     if module.params["device"] == "/fail":
         module.fail_json(msg="the roulette driver is not loaded")
     died = int(module.params["device"].rsplit("/", 1)[1])
@@ -52,8 +52,9 @@ def stub_collection(top, stub_spin):
     """A collection tree under top: the checkout's plugins, with spin replaced by stub_spin."""
     coll = top / "ansible_collections" / "rustkmod" / "roulette"
     (coll / "plugins" / "modules").mkdir(parents=True)
-    for folder in ("module_utils", "lookup"):
+    for folder in ("module_utils", "plugin_utils", "lookup", "filter"):
         (coll / "plugins" / folder).symlink_to(REPO / "plugins" / folder)
+    (coll / "roles").symlink_to(REPO / "roles")
     (coll / "plugins" / "modules" / "fleet_report.py").symlink_to(REPO / "plugins" / "modules" / "fleet_report.py")
     (coll / "plugins" / "modules" / "spin.py").write_text(stub_spin)
     return top
