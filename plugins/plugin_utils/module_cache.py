@@ -146,7 +146,9 @@ def entries(cache):
         names = sorted(os.listdir(cache))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    paths = (os.path.join(cache, name) for name in names)
+    # A name that starts with a dot is a fetch in progress, or one a killed run left
+    # (kmod_build's cache_store.yml renames it into place when it is complete).
+    paths = (os.path.join(cache, name) for name in names if not name.startswith("."))
     return [path for path in paths if os.path.isdir(path) and not os.path.islink(path) and is_entry(path)]
 
 

@@ -125,3 +125,10 @@ def test_a_build_json_that_is_a_directory_or_fifo(tmp_path, lookup, warnings):
         "skipping the corrupt module cache entry %s: build.json cannot be read: %s is a FIFO (named pipe), not a regular file"
         % (tmp_path / "fifo", tmp_path / "fifo" / "build.json"),
     ])
+
+
+def test_a_temporary_directory_of_a_fetch_in_progress_is_not_an_entry(tmp_path):
+    from ansible_collections.rustkmod.roulette.plugins.plugin_utils.module_cache import entries
+    (tmp_path / ".tmp-key-host").mkdir()
+    (tmp_path / ".tmp-key-host" / "roulette.ko").write_bytes(b"\x7fELF half")
+    assert entries(str(tmp_path)) == []
