@@ -23,8 +23,10 @@ description:
     or C(dmesg) when C(/dev/kmsg) cannot be read), by the markers C(Rust panic @ file:line),
     C(Boom!) and C(kernel BUG at).
   - A death is not a failure of the module; the task succeeds and the facts tell what happened.
-    The module fails only for bad options and for a host that cannot be spun (driver not loaded,
-    device missing, not a character device, major mismatch, unexpected chance).
+    The module fails only for bad options and for a host that cannot be spun (C(kernel.panic_on_oops)
+    set or unreadable without O(allow_panic), driver not loaded, device missing, not a character device,
+    major or minor mismatch, unexpected chance). Every check is done before the first spin, and a
+    failure returns the facts gathered so far.
   - Returns the results as the RV(ansible_facts.roulette) fact.
 author:
   - rustkmod.roulette maintainers (@rustkmod)
@@ -36,9 +38,18 @@ options:
     default: /dev/kernel-roulette
   count:
     description:
-      - Number of spins (open and read of the device). At least 1.
+      - Number of spins (open and read of the device), within 1..10000000.
     type: int
     default: 1
+  allow_panic:
+    description:
+      - Spin although C(kernel.panic_on_oops) is set or cannot be read. A death then panics the whole
+        kernel and the host goes down (or reboots after C(kernel.panic) seconds).
+      - When V(false) (the default) the module fails before spinning on such a host; the way out is
+        C(sysctl -w kernel.panic_on_oops=0) on the host, or this option (C(roulette_allow_panic) in the
+        playbooks). An unreadable setting is treated as set (fail closed).
+    type: bool
+    default: false
   stop_on_death:
     description:
       - Stop at the first death. When V(false), a new worker is started after each death and
@@ -47,12 +58,13 @@ options:
     default: true
   max_deaths:
     description:
-      - Stop after this many deaths (only matters with O(stop_on_death=false)).
+      - Stop after this many deaths (only matters with O(stop_on_death=false)), within 1..10000000.
       - Unlimited when not set.
     type: int
   timeout:
     description:
-      - Seconds one spin may take. A spin that takes longer is recorded as a C(timeout), its
+      - Seconds one spin may take, more than 0 and at most 3600 (not NaN or infinite).
+      - A spin that takes longer is recorded as a C(timeout), its
         worker is killed (C(SIGKILL)); a worker stuck in the kernel (state C(D)) may not die,
         which is reported in RV(ansible_facts.roulette.stuck_workers) instead of waiting for it.
     type: float
@@ -71,7 +83,7 @@ options:
     description:
       - At most this many spins are listed in RV(ansible_facts.roulette.spins) (the first ones);
         deaths, timeouts and errors are always listed. Counters and RV(ansible_facts.roulette.value_summary)
-        cover every spin.
+        cover every spin. Within 0..100000.
     type: int
     default: 1000
   expect_chance:
@@ -86,7 +98,7 @@ options:
     default: true
   kernel_lines_limit:
     description:
-      - At most this many kernel log lines are returned for a death.
+      - At most this many kernel log lines are returned for a death, within 0..5000.
     type: int
     default: 60
 extends_documentation_fragment:
@@ -98,12 +110,14 @@ attributes:
       - Nothing is spun. The facts tell what would be done, RV(ansible_facts.roulette.problems)
         lists what would stop a real run (an earlier task in check mode may not have loaded the
         driver, so such problems do not fail the task in check mode).
+      - Options out of their bounds fail in check mode too.
 notes:
   - The task reports C(changed) when at least one spin was done, because every read samples the kernel's
     random numbers and a death oopses the kernel and taints it (flag C(D)).
   - The module has to run as root (or as a user allowed to open the device node).
   - A kernel with C(kernel.panic_on_oops=1) panics at the first death and the host goes down;
-    the module then never returns. The preflight role refuses such hosts.
+    the module then never returns. The module refuses such hosts (and hosts where the setting cannot
+    be read) unless O(allow_panic=true), as the preflight role does.
 seealso:
   - module: rustkmod.roulette.roulette_info
 """
@@ -148,6 +162,11 @@ ansible_facts:
           description: The running kernel's release.
           type: str
           sample: 6.1.0-27-amd64
+        panic_on_oops:
+          description: Whether C(kernel.panic_on_oops) is set; null when it cannot be read (the module then refuses
+            to spin unless O(allow_panic=true)).
+          type: bool
+          sample: false
         chance:
           description: The driver's panic probability in percent (its C(chance) parameter), null when unreadable.
           type: int
@@ -260,13 +279,14 @@ ansible_facts:
           description: Whether this was a check mode run (nothing spun).
           type: bool
         problems:
-          description: In check mode, what would stop a real run.
+          description: In check mode, what would stop a real run (the same messages a real run fails with).
           type: list
           elements: str
 """
 
 import collections
 import errno
+import math
 import os
 import select
 import signal
@@ -285,6 +305,14 @@ from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import 
     parse_survived,
     to_text,
 )
+
+
+# Bounds of the options: beyond them a value is a typo, not a plan.  10 million
+# spins take hours even at full speed; an hour for one spin is already a hang.
+MAX_COUNT = 10_000_000
+MAX_TIMEOUT = 3600
+MAX_SPINS_LIMIT = 100_000
+MAX_KERNEL_LINES = 5000
 
 
 def _utcnow():
@@ -642,25 +670,50 @@ class Spin:
         self.problems = []
 
     def validate_options(self):
+        """Messages about options out of bounds (checked before anything is spun)."""
         p = self.params
-        if p["count"] < 1:
-            self.module.fail_json(msg=f"count must be at least 1, got {p['count']}")
-        if p["timeout"] <= 0:
-            self.module.fail_json(msg=f"timeout must be more than 0 seconds, got {p['timeout']}")
-        if p["max_deaths"] is not None and p["max_deaths"] < 1:
-            self.module.fail_json(msg=f"max_deaths must be at least 1, got {p['max_deaths']}")
-        if p["spins_limit"] < 0:
-            self.module.fail_json(msg=f"spins_limit must be 0 or more, got {p['spins_limit']}")
-        if p["kernel_lines_limit"] < 0:
-            self.module.fail_json(msg="kernel_lines_limit must be 0 or more")
-        if p["expect_chance"] is not None and not 0 <= p["expect_chance"] <= 100:
-            self.module.fail_json(msg=f"expect_chance must be within 0..100, got {p['expect_chance']}")
+        errors = []
+
+        def within(name, low, high, what=""):
+            value = p[name]
+            if value is not None and not low <= value <= high:
+                errors.append(f"{name} must be {what}within {low}..{high}, got {value}")
+
+        within("count", 1, MAX_COUNT)
+        timeout = p["timeout"]
+        # NaN compares false with everything: test that it is inside, not that it is outside.
+        if not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+            errors.append(f"timeout must be a number of seconds within 0..{MAX_TIMEOUT} (more than 0), got {timeout}")
+        within("max_deaths", 1, MAX_COUNT)
+        within("spins_limit", 0, MAX_SPINS_LIMIT)
+        within("kernel_lines_limit", 0, MAX_KERNEL_LINES)
+        within("expect_chance", 0, 100)
+        return errors
+
+    def check_panic(self, facts):
+        """The interlock of the preflight role, held by the module too: fail closed."""
+        panic = self.state.panic_on_oops()
+        facts["panic_on_oops"] = panic
+        if panic is False:
+            return []
+        ways_out = ("set it to 0 with 'sysctl -w kernel.panic_on_oops=0', or, to take the host down "
+                    "on purpose, set allow_panic=true (roulette_allow_panic: true in the playbooks)")
+        if panic:
+            problem = ("kernel.panic_on_oops is set: a death would panic the whole kernel, "
+                       f"not only kill the reading process; {ways_out}")
+        else:
+            problem = (f"kernel.panic_on_oops cannot be read ({self.state.path('proc/sys/kernel/panic_on_oops')}): "
+                       f"a death could panic the whole kernel, so the module refuses to spin; {ways_out}")
+        if self.params["allow_panic"]:
+            self.module.warn(f"allow_panic is set, spinning although {problem.split(':')[0]}")
+            return []
+        return [problem]
 
     def check_host(self, facts):
         """Problems that forbid spinning, as messages (first one is the cause)."""
         device = self.params["device"]
         state = self.state
-        problems = []
+        problems = self.check_panic(facts)
         if not state.loaded():
             problems.append(
                 f"the {DRIVER_NAME} driver is not loaded (no {state.path('sys/module', DRIVER_NAME)}); "
@@ -678,8 +731,8 @@ class Spin:
                             "although the driver is loaded")
         # Followed like open() follows it: the node checked is the node read.
         node = state.node(device, devices, follow=True)
+        shown = major if major is not None else "MAJOR"
         if not node["exists"]:
-            shown = major if major is not None else "MAJOR"
             problems.append(f"device {device} is missing; create it with mknod {device} c {shown} 0")
             return problems
         if not node["is_char"]:
@@ -689,6 +742,10 @@ class Spin:
             problems.append(
                 f"{device} has major {node['major']} but the driver registered major {major} "
                 f"(stale node from an earlier load?); recreate it with mknod {device} c {major} 0")
+        elif node["minor"] != 0:
+            problems.append(
+                f"{device} has minor {node['minor']} but the driver's device is minor 0; "
+                f"recreate it with mknod {device} c {shown} 0")
         expect = self.params["expect_chance"]
         if expect is not None and chance is not None and chance != expect:
             problems.append(f"the driver's chance is {chance} but expect_chance is {expect}")
@@ -701,6 +758,7 @@ class Spin:
         return {
             "device": p["device"],
             "kernel_release": None,
+            "panic_on_oops": None,
             "chance": None,
             "chance_seen": None,
             "major": None,
@@ -740,9 +798,11 @@ class Spin:
         return out if rc == 0 else None
 
     def run(self):
-        self.validate_options()
         p = self.params
         facts = self.new_facts()
+        errors = self.validate_options()
+        if errors:
+            self.module.fail_json(msg=errors[0], problems=errors, ansible_facts={"roulette": facts})
         facts["taint_before"] = self.state.taint()
         facts["kernel_release"] = self.state.kernel_release()
         problems = self.check_host(facts)
@@ -848,6 +908,7 @@ def build_module():
         argument_spec={
             "device": {"type": "path", "default": f"/dev/{DEVICE_NAME}"},
             "count": {"type": "int", "default": 1},
+            "allow_panic": {"type": "bool", "default": False},
             "stop_on_death": {"type": "bool", "default": True},
             "max_deaths": {"type": "int"},
             "timeout": {"type": "float", "default": 10.0},

@@ -36,8 +36,12 @@ class FakeHost:
         self.write("sys/module/module/parameters/sig_enforce", "N\n")
         self.write("sys/kernel/security/lockdown", "[none] integrity confidentiality\n")
         self.write("dev/kmsg", "4,1,1000,-;old line before the run\n")
-        # Major 1 minor 3 is /dev/null: a real character device that reads EOF.
-        os.mknod(self.device, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+        # The driver's node: char, the major /proc/devices gives above, minor 0.
+        # (1:0 is no real device: opening it fails, so a test that reads for
+        # real reads `null`, /dev/null's 1:3, which answers EOF.)
+        os.mknod(self.device, 0o600 | stat.S_IFCHR, os.makedev(1, 0))
+        self.null = os.path.join(self.root, "dev", "null")
+        os.mknod(self.null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
 
     def path(self, rel):
         return os.path.join(self.root, rel)

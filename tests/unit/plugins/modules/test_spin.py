@@ -183,9 +183,14 @@ def test_worker_exception_is_an_error_not_a_death(host, exits):
     assert "bug in the reader" in facts["spins"][0]["msg"]
 
 
+def null_reader(host):
+    """The default reader, opening a real character device (/dev/null's 1:3) in the worker."""
+    return lambda path, n: spin.read_device(host.null, n)
+
+
 def test_real_reader_on_a_real_char_device(host, exits):
-    """The default reader opens the node for real (here /dev/null's major and minor)."""
-    _changed, facts = run(host, {"count": 200}, reader=spin.read_device)
+    """The default reader opens a node for real (/dev/null's major and minor: EOF)."""
+    _changed, facts = run(host, {"count": 200}, reader=null_reader(host))
     assert facts["spins_done"] == 200 and facts["unparsed"] == 200
     assert facts["spins"][0]["text"] == ""
 
@@ -204,7 +209,7 @@ def test_record_spins_false(host, exits):
 
 def test_many_spins_are_fast(host, exits):
     start = time.monotonic()
-    _changed, facts = run(host, {"count": 20000, "spins_limit": 10}, reader=spin.read_device)
+    _changed, facts = run(host, {"count": 20000, "spins_limit": 10}, reader=null_reader(host))
     assert facts["spins_done"] == 20000
     assert time.monotonic() - start < 10, facts["spins_per_second"]
 
@@ -252,16 +257,137 @@ def test_check_mode_reports_problems_without_failing(host, exits):
     assert facts["alive"] is False
 
 
+def marking_reader(host):
+    """A reader that leaves a file behind: a test can tell whether anything was spun."""
+    mark = host.path("spun")
+
+    def reader(path, n):
+        with open(mark, "a") as handle:
+            handle.write(f"{n}\n")
+        return answer(50)
+    return reader, mark
+
+
 @pytest.mark.parametrize("args, message", [
-    ({"count": 0}, "count must be at least 1"),
-    ({"timeout": 0}, "timeout must be more than 0"),
-    ({"max_deaths": 0}, "max_deaths must be at least 1"),
-    ({"spins_limit": -1}, "spins_limit must be 0 or more"),
+    ({"count": 0}, "count must be within 1..10000000, got 0"),
+    ({"count": 10_000_001}, "count must be within 1..10000000"),
+    ({"timeout": 0}, "timeout must be a number of seconds within 0..3600 (more than 0), got 0"),
+    ({"timeout": -1}, "timeout must be"),
+    ({"timeout": float("nan")}, "timeout must be a number of seconds within 0..3600 (more than 0), got nan"),
+    ({"timeout": "nan"}, "got nan"),
+    ({"timeout": "inf"}, "got inf"),
+    ({"timeout": float("-inf")}, "got -inf"),
+    ({"timeout": 3600.5}, "timeout must be"),
+    ({"timeout": 1e300}, "timeout must be"),
+    ({"max_deaths": 0}, "max_deaths must be within 1..10000000"),
+    ({"max_deaths": 10_000_001}, "max_deaths must be within 1..10000000"),
+    ({"spins_limit": -1}, "spins_limit must be within 0..100000"),
+    ({"spins_limit": 100_001}, "spins_limit must be within 0..100000"),
+    ({"kernel_lines_limit": -1}, "kernel_lines_limit must be within 0..5000"),
+    ({"kernel_lines_limit": 5001}, "kernel_lines_limit must be within 0..5000"),
     ({"expect_chance": 101}, "expect_chance must be within 0..100"),
     ({"expect_chance": 50}, "chance is 5 but expect_chance is 50"),
 ])
 def test_bad_options(host, exits, args, message):
-    assert message in fail(host, args, exits)["msg"]
+    reader, mark = marking_reader(host)
+    result = fail(host, args, exits, reader=reader)
+    assert message in result["msg"]
+    assert not os.path.exists(mark), "spun before refusing"
+    assert result["ansible_facts"]["roulette"]["spins_done"] == 0
+
+
+@pytest.mark.parametrize("args", [{"count": 0}, {"timeout": "nan"}, {"spins_limit": -1}])
+def test_bad_options_fail_in_check_mode_too(host, exits, args):
+    """A wrong option is wrong whatever an earlier task did: check mode fails on it too."""
+    assert "within" in fail(host, dict(args, _ansible_check_mode=True), exits)["msg"]
+
+
+@pytest.mark.parametrize("args", [
+    {"count": 1}, {"count": 10_000_000}, {"timeout": 3600}, {"timeout": 0.001},
+    {"max_deaths": 10_000_000}, {"spins_limit": 0}, {"spins_limit": 100_000},
+    {"kernel_lines_limit": 0}, {"kernel_lines_limit": 5000},
+])
+def test_bounds_are_accepted(host, exits, args):
+    _changed, facts = run(host, args, check_mode=True)
+    assert facts["problems"] == []
+
+
+PANIC_WAYS_OUT = ("sysctl -w kernel.panic_on_oops=0", "allow_panic", "roulette_allow_panic")
+
+
+@pytest.mark.parametrize("text", ["1\n", "2\n"])
+def test_panic_on_oops_refuses_before_spinning(host, exits, text):
+    host.write("proc/sys/kernel/panic_on_oops", text)
+    reader, mark = marking_reader(host)
+    result = fail(host, {"count": 5}, exits, reader=reader)
+    assert "kernel.panic_on_oops is set" in result["msg"]
+    assert all(way in result["msg"] for way in PANIC_WAYS_OUT), result["msg"]
+    assert not os.path.exists(mark)
+    facts = result["ansible_facts"]["roulette"]
+    assert facts["spins_done"] == 0 and facts["panic_on_oops"] is True
+
+
+@pytest.mark.parametrize("text", [None, "", "garbage\n"])
+def test_panic_on_oops_unreadable_refuses(host, exits, text):
+    """Fail closed: a sysctl that cannot be read is not taken as 0."""
+    host.remove("proc/sys/kernel/panic_on_oops")
+    if text is not None:
+        host.write("proc/sys/kernel/panic_on_oops", text)
+    reader, mark = marking_reader(host)
+    result = fail(host, {"count": 5}, exits, reader=reader)
+    assert "kernel.panic_on_oops cannot be read" in result["msg"]
+    assert all(way in result["msg"] for way in PANIC_WAYS_OUT), result["msg"]
+    assert not os.path.exists(mark)
+    assert result["ansible_facts"]["roulette"]["panic_on_oops"] is None
+
+
+def test_panic_on_oops_is_first_even_without_driver(host, exits):
+    host.write("proc/sys/kernel/panic_on_oops", "1\n")
+    host.remove("sys/module/roulette")
+    result = fail(host, {}, exits)
+    assert "kernel.panic_on_oops" in result["msg"] and "not loaded" in result["problems"][1]
+
+
+@pytest.mark.parametrize("text", ["1\n", None])
+def test_allow_panic_spins_anyway(host, exits, monkeypatch, text):
+    host.remove("proc/sys/kernel/panic_on_oops")
+    if text is not None:
+        host.write("proc/sys/kernel/panic_on_oops", text)
+    warnings = []
+    monkeypatch.setattr(spin.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
+    _changed, facts = run(host, {"count": 3, "allow_panic": True})
+    assert facts["spins_done"] == 3 and facts["survived"] == 3
+    assert any("kernel.panic_on_oops" in w for w in warnings)
+
+
+def test_panic_on_oops_off_is_reported(host, exits):
+    _changed, facts = run(host, {"count": 1})
+    assert facts["panic_on_oops"] is False
+
+
+def test_check_mode_reports_panic_on_oops_without_failing(host, exits):
+    host.write("proc/sys/kernel/panic_on_oops", "1\n")
+    changed, facts = run(host, {"count": 5}, check_mode=True)
+    assert changed is False and facts["alive"] is False
+    assert "kernel.panic_on_oops is set" in facts["problems"][0]
+    _changed, facts = run(host, {"count": 5, "allow_panic": True}, check_mode=True)
+    assert facts["problems"] == []
+
+
+def test_device_minor_mismatch(host, exits):
+    os.unlink(host.device)
+    os.mknod(host.device, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+    reader, mark = marking_reader(host)
+    result = fail(host, {}, exits, reader=reader)
+    assert "has minor 3" in result["msg"] and f"mknod {host.device} c 1 0" in result["msg"]
+    assert not os.path.exists(mark)
+
+
+def test_check_mode_reports_minor_mismatch(host, exits):
+    os.unlink(host.device)
+    os.mknod(host.device, 0o600 | stat.S_IFCHR, os.makedev(1, 7))
+    _changed, facts = run(host, {}, check_mode=True)
+    assert "has minor 7" in facts["problems"][0]
 
 
 def test_driver_not_loaded(host, exits):
