@@ -284,28 +284,16 @@ ansible_facts:
           elements: str
 """
 
-import collections
-import errno
 import math
 import os
-import select
-import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import DriverState
-from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import (
-    DEVICE_NAME,
-    DRIVER_NAME,
-    lines_since,
-    panic_window,
-    parse_int,
-    parse_kmsg_record,
-    parse_panic,
-    parse_survived,
-    to_text,
-)
-
+from ansible_collections.rustkmod.roulette.plugins.module_utils.kernel_log import KernelLog
+from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import DEVICE_NAME, DRIVER_NAME
+from ansible_collections.rustkmod.roulette.plugins.module_utils.spin_results import SpinTally, new_facts
+from ansible_collections.rustkmod.roulette.plugins.module_utils.spin_worker import SpinRunner, read_device, utcnow
 
 # Bounds of the options: beyond them a value is a typo, not a plan.  10 million
 # spins take hours even at full speed; an hour for one spin is already a hang.
@@ -313,347 +301,6 @@ MAX_COUNT = 10_000_000
 MAX_TIMEOUT = 3600
 MAX_SPINS_LIMIT = 100_000
 MAX_KERNEL_LINES = 5000
-
-
-def _utcnow():
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def read_device(path, spin):
-    """Open the device, read its answer to EOF (at most 4 KiB), close it.
-
-    This runs in the worker: if the driver panics, the kernel kills the
-    worker inside os.read().
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        chunks = []
-        size = 0
-        while size < 4096:
-            data = os.read(fd, 4096)
-            if not data:
-                break
-            chunks.append(data)
-            size += len(data)
-            if data.endswith(b"\n"):
-                break  # the whole answer: skip the read that would only see EOF
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-class KernelLog:
-    """New kernel log lines since the start of the run (or the last read)."""
-
-    def __init__(self, kmsg_path="/dev/kmsg", dmesg=None):
-        self.kmsg_path = kmsg_path
-        self.dmesg = dmesg
-        self.fd = None
-        self.before = ""
-        self.source = "none"
-
-    def start(self):
-        try:
-            self.fd = os.open(self.kmsg_path, os.O_RDONLY | os.O_NONBLOCK)
-            os.lseek(self.fd, 0, os.SEEK_END)
-            self.source = "kmsg"
-            return
-        except OSError:
-            if self.fd is not None:
-                os.close(self.fd)
-            self.fd = None
-        if self.dmesg is not None:
-            text = self.dmesg()
-            if text is not None:
-                self.before = text
-                self.source = "dmesg"
-
-    def _read_kmsg(self, keep=5000, budget=2.0):
-        """Records since the last read; only the newest `keep` are kept, so a
-        chatty log cannot push the oops out, and reading stops after `budget`
-        seconds on a log that never goes quiet."""
-        lines = collections.deque(maxlen=keep)
-        end = time.monotonic() + budget
-        while time.monotonic() < end:
-            try:
-                record = os.read(self.fd, 8192)
-            except BlockingIOError:
-                break
-            except OSError as exc:
-                if exc.errno == errno.EPIPE:
-                    continue  # records were overwritten; the next read goes on
-                break
-            if not record:
-                break
-            # /dev/kmsg gives one record per read; a copy of the log in a
-            # plain file gives many: take every header line.
-            for raw in record.split(b"\n"):
-                if not raw or raw[:1] == b" ":
-                    continue  # empty, or a " KEY=value" continuation
-                parsed = parse_kmsg_record(raw)
-                if parsed is None:
-                    continue
-                _seq, usec, message = parsed
-                lines.append(f"[{usec // 1000000:5d}.{usec % 1000000:06d}] {message}")
-        return list(lines)
-
-    def read_new(self):
-        if self.source == "kmsg":
-            return self._read_kmsg()
-        if self.source == "dmesg":
-            after = self.dmesg()
-            if after is None:
-                return []
-            lines = lines_since(self.before, after)
-            self.before = after
-            return lines
-        return []
-
-    def close(self):
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-
-def _proc_state(pid):
-    """State letter and wchan of a process, for a worker that would not die."""
-    info = {"pid": pid, "state": None, "wchan": None}
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            info["state"] = handle.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        pass
-    try:
-        with open(f"/proc/{pid}/wchan") as handle:
-            info["wchan"] = handle.read().strip() or None
-    except OSError:
-        pass
-    return info
-
-
-def _signal_name(number):
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"SIG{number}"
-
-
-class SpinRunner:
-    """Runs the spins through one forked worker at a time.
-
-    `reader(path, n)` is what the worker calls for spin n; it defaults to a
-    real open and read of the device.  Tests pass their own reader to make
-    the worker survive, die or hang.
-    """
-
-    def __init__(self, device, timeout, reader=read_device, kernel_log=None,
-                 kill_grace=2.0, clock=time.monotonic, poll_interval=0.01):
-        self.device = device
-        self.timeout = timeout
-        self.reader = reader
-        self.kernel_log = kernel_log
-        self.kill_grace = kill_grace
-        self.clock = clock
-        # After each chunk the parent pauses briefly so that results pile up
-        # in the pipe: waking up for every spin costs a context switch per
-        # spin, which on a single (emulated) CPU halves the spin rate.
-        self.poll_interval = poll_interval
-
-    # -- worker side -------------------------------------------------------
-
-    def _worker(self, wfd, first, last):
-        """Loop over spins first..last; one result line per spin. Never returns."""
-        code = 0
-        try:
-            for number in range(first, last + 1):
-                try:
-                    data = self.reader(self.device, number)
-                except OSError as exc:
-                    text = f"E {exc.errno or 0} {exc.strerror or exc}\n"
-                    os.write(wfd, text.encode("utf-8", "replace"))
-                    code = 2
-                    break
-                parsed = parse_survived(data)
-                if parsed is not None:
-                    line = f"S {parsed['value']} {parsed['chance']}\n"
-                else:
-                    text = to_text(data)[:200].replace("\n", "\\n").replace("\r", "\\r")
-                    line = f"U {text}\n"
-                os.write(wfd, line.encode("utf-8", "replace"))
-        except BaseException as exc:  # noqa: BLE001 - the worker must never return into the module
-            code = 3
-            try:
-                message = str(exc).replace("\n", " ")
-                os.write(wfd, f"X {message}\n".encode("utf-8", "replace"))
-            except BaseException:  # noqa: BLE001, S110 - nothing left to tell it to
-                pass
-        finally:
-            os._exit(code)
-
-    def _start_worker(self, first, last):
-        rfd, wfd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child (coverage cannot see it)
-            os.close(rfd)
-            # Let go of the module's stdin/stdout/stderr: a worker stuck in
-            # the kernel that held them would keep the SSH channel, and so
-            # the task, open after the module has returned.
-            try:
-                devnull = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(devnull, fd)
-            except OSError:
-                os._exit(4)
-            self._worker(wfd, first, last)
-        os.close(wfd)
-        return pid, rfd
-
-    # -- parent side -------------------------------------------------------
-
-    def _reap(self, pid, wait):
-        """waitpid with a bound: returns the status, or None if still running."""
-        end = self.clock() + wait
-        while True:
-            try:
-                done, status = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                return 0
-            if done:
-                return status
-            if self.clock() >= end:
-                return None
-            time.sleep(0.01)
-
-    def spin(self, count, stop_on_death=True, max_deaths=None, stop_on_timeout=True, record=None):
-        """Do up to `count` spins; call record(event) for each outcome.
-
-        Returns (stop_reason, stuck_workers).
-        """
-        done = 0
-        deaths = 0
-        stuck = []
-        while done < count:
-            pid, rfd = self._start_worker(done + 1, count)
-            buffer = b""
-            deadline = self.clock() + self.timeout
-            stop = None
-            timed_out = False
-            try:
-                while True:
-                    remaining = deadline - self.clock()
-                    if remaining <= 0:
-                        timed_out = True
-                        break
-                    try:
-                        ready, _w, _x = select.select([rfd], [], [], remaining)
-                    except InterruptedError:  # pragma: no cover - Python retries EINTR itself
-                        continue
-                    if not ready:
-                        continue
-                    chunk = os.read(rfd, 65536)
-                    if not chunk:
-                        break
-                    buffer += chunk
-                    lines = buffer.split(b"\n")
-                    buffer = lines.pop()
-                    for line in lines:
-                        done += 1
-                        event = self._parse_line(done, line)
-                        record(event)
-                        if event["outcome"] == "error":
-                            stop = "error"
-                    if lines:
-                        deadline = self.clock() + self.timeout
-                    if self.poll_interval:
-                        time.sleep(min(self.poll_interval, max(0.0, deadline - self.clock())))
-            finally:
-                os.close(rfd)
-
-            if timed_out:
-                done += 1
-                os.kill(pid, signal.SIGKILL)
-                status = self._reap(pid, self.kill_grace)
-                event = {"n": done, "outcome": "timeout", "value": None}
-                if status is None:
-                    info = _proc_state(pid)
-                    stuck.append(info)
-                    event["stuck"] = info
-                record(event)
-                if status is None:
-                    return "stuck", stuck
-                if stop_on_timeout:
-                    return "timeout", stuck
-                continue
-
-            status = self._reap(pid, max(self.kill_grace, self.timeout))
-            if status is None:
-                # Pipe closed but the worker does not exit: stuck in exit.
-                stuck.append(_proc_state(pid))
-                return "stuck", stuck
-            if stop is not None:
-                return stop, stuck
-            if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
-                if done < count:  # pragma: no cover - the worker exits 0 only when done
-                    return "error", stuck
-                return "count", stuck
-            # Killed (BUG() kills with SIGSEGV) or exited abnormally: the
-            # spin in progress died.
-            done += 1
-            deaths += 1
-            event = {"n": done, "outcome": "died", "value": None,
-                     "signal": None, "exit_code": None, "time": _utcnow()}
-            if os.WIFSIGNALED(status):
-                event["signal"] = _signal_name(os.WTERMSIG(status))
-            else:
-                event["exit_code"] = os.WEXITSTATUS(status)
-            self._confirm(event)
-            record(event)
-            if stop_on_death:
-                return "death", stuck
-            if max_deaths is not None and deaths >= max_deaths:
-                return "max_deaths", stuck
-        return "count", stuck
-
-    def _confirm(self, event):
-        event["confirmed"] = False
-        event["location"] = None
-        event["kernel_lines"] = []
-        if self.kernel_log is None or self.kernel_log.source == "none":
-            return
-        lines = self.kernel_log.read_new()
-        panic = parse_panic(lines)
-        # The oops is stored in the log before the task exits, so the lines
-        # are normally all there.  When only part of them is (the driver's
-        # lines without the BUG, say), look again briefly; when there is no
-        # marker at all, do not wait: it was another kind of death.
-        tries = 0
-        while not panic["confirmed"] and tries < 5 and (
-                panic["rust_panic"] or panic["boom"] or panic["bug"] or panic["oops"]):
-            time.sleep(0.05)
-            lines.extend(self.kernel_log.read_new())
-            panic = parse_panic(lines)
-            tries += 1
-        event["confirmed"] = panic["confirmed"]
-        event["location"] = panic["location"]
-        event["message"] = panic["message"]
-        event["bug_location"] = panic["bug_location"]
-        event["kernel_lines"] = lines
-
-    @staticmethod
-    def _parse_line(number, line):
-        text = to_text(line)
-        kind, _sep, rest = text.partition(" ")
-        if kind == "S":
-            value, _sep, chance = rest.partition(" ")
-            return {"n": number, "outcome": "survived", "value": int(value), "chance": int(chance)}
-        if kind == "E":
-            code, _sep, message = rest.partition(" ")
-            return {"n": number, "outcome": "error", "value": None,
-                    "errno": parse_int(code), "msg": message}
-        if kind == "X":
-            return {"n": number, "outcome": "error", "value": None, "errno": None,
-                    "msg": f"worker failed: {rest}"}
-        return {"n": number, "outcome": "survived", "value": None, "text": rest}
 
 
 class Spin:
@@ -667,17 +314,16 @@ class Spin:
         self.state = DriverState(root)
         self.reader = reader
         self.kill_grace = kill_grace
-        self.problems = []
 
     def validate_options(self):
         """Messages about options out of bounds (checked before anything is spun)."""
         p = self.params
         errors = []
 
-        def within(name, low, high, what=""):
+        def within(name, low, high):
             value = p[name]
             if value is not None and not low <= value <= high:
-                errors.append(f"{name} must be {what}within {low}..{high}, got {value}")
+                errors.append(f"{name} must be within {low}..{high}, got {value}")
 
         within("count", 1, MAX_COUNT)
         timeout = p["timeout"]
@@ -753,43 +399,6 @@ class Spin:
             problems.append("cannot read the driver's chance to compare with expect_chance")
         return problems
 
-    def new_facts(self):
-        p = self.params
-        return {
-            "device": p["device"],
-            "kernel_release": None,
-            "panic_on_oops": None,
-            "chance": None,
-            "chance_seen": None,
-            "major": None,
-            "count_requested": p["count"],
-            "spins_done": 0,
-            "survived": 0,
-            "unparsed": 0,
-            "died": 0,
-            "timeouts": 0,
-            "errors": 0,
-            "spins": [],
-            "spins_truncated": False,
-            "value_summary": {"min": None, "max": None, "mean": None, "histogram": [0] * 10},
-            "first_death": None,
-            "deaths": [],
-            "taint_before": None,
-            "taint_after": None,
-            "alive": False,
-            "stop_reason": None,
-            "stuck_workers": [],
-            "kernel_log_source": "none",
-            "observed_death_rate": 0.0,
-            "expected_death_rate": None,
-            "elapsed": 0.0,
-            "spins_per_second": 0.0,
-            "started": None,
-            "finished": None,
-            "check_mode": self.module.check_mode,
-            "problems": [],
-        }
-
     def dmesg(self):
         dmesg = self.module.get_bin_path("dmesg")
         if dmesg is None:
@@ -799,7 +408,7 @@ class Spin:
 
     def run(self):
         p = self.params
-        facts = self.new_facts()
+        facts = new_facts(p, self.module.check_mode)
         errors = self.validate_options()
         if errors:
             self.module.fail_json(msg=errors[0], problems=errors, ansible_facts={"roulette": facts})
@@ -824,83 +433,24 @@ class Spin:
             facts["kernel_log_source"] = log.source
         runner = self.runner_class(p["device"], p["timeout"], reader=self.reader,
                                    kernel_log=log, kill_grace=self.kill_grace)
-        totals = {"sum": 0, "n": 0}
-
-        def record(event):
-            self._record(facts, totals, event)
-
-        facts["started"] = _utcnow()
+        tally = SpinTally(facts, p["record_spins"], p["spins_limit"], p["kernel_lines_limit"])
+        facts["started"] = utcnow()
         start = time.monotonic()
         try:
             reason, stuck = runner.spin(p["count"], stop_on_death=p["stop_on_death"],
                                         max_deaths=p["max_deaths"],
-                                        stop_on_timeout=p["stop_on_timeout"], record=record)
+                                        stop_on_timeout=p["stop_on_timeout"], record=tally.record)
         finally:
             if log is not None:
                 log.close()
-        elapsed = time.monotonic() - start
-        facts["finished"] = _utcnow()
-        facts["stop_reason"] = reason
-        facts["stuck_workers"] = stuck
-        facts["elapsed"] = round(elapsed, 6)
-        done = facts["spins_done"]
-        facts["spins_per_second"] = round(done / elapsed, 1) if elapsed > 0 else 0.0
-        facts["observed_death_rate"] = round(facts["died"] / float(done), 6) if done else 0.0
-        if totals["n"]:
-            facts["value_summary"]["mean"] = round(totals["sum"] / float(totals["n"]), 3)
+        tally.finish(reason, stuck, time.monotonic() - start)
+        facts["finished"] = utcnow()
         facts["taint_after"] = self.state.taint()
         facts["alive"] = bool(self.state.loaded() and os.path.exists(p["device"]) and not stuck)
         if p["expect_chance"] is not None and facts["chance_seen"] not in (None, p["expect_chance"]):
             self.module.warn(f"the device reported chance {facts['chance_seen']}, "
                              f"expect_chance is {p['expect_chance']}")
-        return done > 0, facts
-
-    def _record(self, facts, totals, event):
-        p = self.params
-        outcome = event["outcome"]
-        facts["spins_done"] += 1
-        keep = p["record_spins"]
-        if outcome == "survived":
-            facts["survived"] += 1
-            value = event["value"]
-            if value is None:
-                facts["unparsed"] += 1
-            else:
-                values = facts["value_summary"]
-                if values["min"] is None or value < values["min"]:
-                    values["min"] = value
-                if values["max"] is None or value > values["max"]:
-                    values["max"] = value
-                values["histogram"][min(max(value, 0), 99) // 10] += 1
-                totals["sum"] += value
-                totals["n"] += 1
-                facts["chance_seen"] = event.pop("chance", None)
-            if keep and len(facts["spins"]) >= p["spins_limit"]:
-                facts["spins_truncated"] = True
-                keep = False
-        elif outcome == "died":
-            facts["died"] += 1
-            lines = panic_window(event.pop("kernel_lines", []), limit=p["kernel_lines_limit"])
-            death = {
-                "spin": event["n"],
-                "value": None,
-                "signal": event["signal"],
-                "exit_code": event["exit_code"],
-                "time": event["time"],
-                "confirmed": event["confirmed"],
-                "location": event["location"],
-                "message": event.get("message"),
-                "bug_location": event.get("bug_location"),
-            }
-            facts["deaths"].append(death)
-            if facts["first_death"] is None:
-                facts["first_death"] = dict(death, kernel_lines=lines)
-        elif outcome == "timeout":
-            facts["timeouts"] += 1
-        else:
-            facts["errors"] += 1
-        if keep:
-            facts["spins"].append(event)
+        return facts["spins_done"] > 0, facts
 
 
 def build_module():

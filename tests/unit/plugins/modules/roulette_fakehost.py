@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import time
 
 import pytest
 
@@ -16,6 +18,35 @@ KMSG_DEATH = (
     " SUBSYSTEM=none\n"
     "4,904,5000004,-;invalid opcode: 0000 [#1] PREEMPT SMP NOPTI\n"
 )
+
+
+def answer(value, chance=5):
+    """What the driver answers to a read that survives."""
+    return f"Survived... sampled value is {value}, which is >= {chance}\n".encode()
+
+
+def survive_all(path, n):
+    """A reader (runs in the worker) for which every spin survives."""
+    return answer(n % 95 + 5)
+
+
+def die_like_bug(kmsg=None):
+    """What a BUG() in the driver does to the reading process: the oops in the log, then SIGSEGV."""
+    if kmsg:
+        with open(kmsg, "a") as handle:
+            handle.write(KMSG_DEATH)
+    signal.signal(signal.SIGSEGV, signal.SIG_DFL)  # pytest's faulthandler would print
+    os.kill(os.getpid(), signal.SIGSEGV)
+    time.sleep(5)
+
+
+def dies_on(spins, kmsg=None):
+    """A reader whose spins numbered in `spins` die (with the oops in `kmsg` when given)."""
+    def reader(path, n):
+        if n in spins:
+            die_like_bug(kmsg)
+        return answer(n % 95 + 5)
+    return reader
 
 
 class FakeHost:

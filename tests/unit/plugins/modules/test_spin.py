@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The spin module: real forked workers, injected readers that survive, die or hang."""
+"""The spin module: options, host checks, facts; real forked workers with injected readers.
+
+The worker and its protocol are tested in module_utils/test_spin_worker.py,
+the kernel log in test_kernel_log.py, the tally in test_spin_results.py.
+"""
 
 from __future__ import annotations
 
@@ -11,35 +15,7 @@ import time
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rustkmod.roulette.plugins.modules import spin
-from roulette_fakehost import KMSG_DEATH, Exit, Fail
-
-
-def answer(value, chance=5):
-    return f"Survived... sampled value is {value}, which is >= {chance}\n".encode()
-
-
-def survive_all(path, n):
-    return answer(n % 95 + 5)
-
-
-def _die_like_bug(kmsg):
-    with open(kmsg, "a") as handle:
-        handle.write(KMSG_DEATH)
-    signal.signal(signal.SIGSEGV, signal.SIG_DFL)  # pytest's faulthandler would print
-    os.kill(os.getpid(), signal.SIGSEGV)
-    time.sleep(5)
-
-
-def dies_on(spins, kmsg=None):
-    def reader(path, n):
-        if n in spins:
-            if kmsg:
-                _die_like_bug(kmsg)
-            signal.signal(signal.SIGSEGV, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGSEGV)
-            time.sleep(5)
-        return answer(n % 95 + 5)
-    return reader
+from roulette_fakehost import Exit, Fail, answer, die_like_bug, dies_on, survive_all
 
 
 def run(host, args, reader=survive_all, check_mode=False, **kwargs):
@@ -107,21 +83,6 @@ def test_keep_spinning_after_deaths(host, exits):
     assert facts["stop_reason"] == "count"
 
 
-def test_max_deaths(host, exits):
-    _changed, facts = run(host, {"count": 100, "stop_on_death": False, "max_deaths": 2},
-                          reader=dies_on({3, 6, 9}))
-    assert facts["spins_done"] == 6 and facts["died"] == 2
-    assert facts["stop_reason"] == "max_deaths"
-
-
-def test_worker_exiting_nonzero_is_a_death(host, exits):
-    def reader(path, n):
-        os._exit(7)
-    _changed, facts = run(host, {"count": 2}, reader=reader)
-    assert facts["died"] == 1 and facts["first_death"]["exit_code"] == 7
-    assert facts["first_death"]["signal"] is None
-
-
 def test_timeout_kills_the_worker(host, exits):
     def reader(path, n):
         if n == 2:
@@ -135,36 +96,6 @@ def test_timeout_kills_the_worker(host, exits):
     assert facts["stop_reason"] == "timeout" and facts["alive"] is True
 
 
-def test_timeout_goes_on_when_asked(host, exits):
-    def reader(path, n):
-        if n == 2:
-            time.sleep(60)
-        return answer(50)
-    _changed, facts = run(host, {"count": 4, "timeout": 0.3, "stop_on_timeout": False}, reader=reader)
-    assert (facts["spins_done"], facts["survived"], facts["timeouts"]) == (4, 3, 1)
-
-
-def test_worker_that_cannot_be_killed_is_reported(host, exits, monkeypatch):
-    pids = []
-    real_kill = os.kill
-
-    def no_kill(pid, sig):  # stands for a task in D state: SIGKILL has no effect
-        pids.append(pid)
-    monkeypatch.setattr(spin.os, "kill", no_kill)
-
-    def reader(path, n):
-        time.sleep(30)
-    try:
-        _changed, facts = run(host, {"count": 3, "timeout": 0.2}, reader=reader, kill_grace=0.2)
-    finally:
-        for pid in pids:
-            real_kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-    assert facts["stop_reason"] == "stuck" and facts["alive"] is False
-    assert facts["stuck_workers"][0]["pid"] == pids[0]
-    assert facts["stuck_workers"][0]["state"] in ("S", "R", "D")
-
-
 def test_open_error_stops(host, exits):
     def reader(path, n):
         if n == 3:
@@ -175,43 +106,11 @@ def test_open_error_stops(host, exits):
     assert facts["spins"][-1]["errno"] == 2 and facts["spins_done"] == 3
 
 
-def test_worker_exception_is_an_error_not_a_death(host, exits):
-    def reader(path, n):
-        raise RuntimeError("bug in the reader")
-    _changed, facts = run(host, {"count": 2}, reader=reader)
-    assert facts["errors"] == 1 and facts["died"] == 0
-    assert "bug in the reader" in facts["spins"][0]["msg"]
-
-
-def null_reader(host):
-    """The default reader, opening a real character device (/dev/null's 1:3) in the worker."""
-    return lambda path, n: spin.read_device(host.null, n)
-
-
-def test_real_reader_on_a_real_char_device(host, exits):
-    """The default reader opens a node for real (/dev/null's major and minor: EOF)."""
-    _changed, facts = run(host, {"count": 200}, reader=null_reader(host))
-    assert facts["spins_done"] == 200 and facts["unparsed"] == 200
-    assert facts["spins"][0]["text"] == ""
-
-
 def test_spins_limit_keeps_deaths(host, exits):
     _changed, facts = run(host, {"count": 50, "spins_limit": 5, "stop_on_death": False},
                           reader=dies_on({30}))
     assert len(facts["spins"]) == 6 and facts["spins"][-1]["n"] == 30
     assert facts["spins_truncated"] is True and facts["survived"] == 49
-
-
-def test_record_spins_false(host, exits):
-    _changed, facts = run(host, {"count": 5, "record_spins": False})
-    assert facts["spins"] == [] and facts["spins_done"] == 5
-
-
-def test_many_spins_are_fast(host, exits):
-    start = time.monotonic()
-    _changed, facts = run(host, {"count": 20000, "spins_limit": 10}, reader=null_reader(host))
-    assert facts["spins_done"] == 20000
-    assert time.monotonic() - start < 10, facts["spins_per_second"]
 
 
 def test_dmesg_fallback(host, exits, monkeypatch):
@@ -441,10 +340,6 @@ def test_main_check_mode(exits):
     assert result["ansible_facts"]["roulette"]["count_requested"] == 3
 
 
-def test_device_node_in_fixture_is_char(host):
-    assert stat.S_ISCHR(os.stat(host.device).st_mode)
-
-
 def test_chatty_kernel_log_keeps_the_oops(host, exits):
     """Thousands of records before the oops: the newest ones are read."""
     noise = "".join(f"6,{i},{i},-;roulette: noise {i}\n" for i in range(10, 12000))
@@ -452,16 +347,8 @@ def test_chatty_kernel_log_keeps_the_oops(host, exits):
     def reader(path, n):
         with open(host.kmsg, "a") as handle:
             handle.write(noise)
-        _die_like_bug(host.kmsg)
+        die_like_bug(host.kmsg)
     _changed, facts = run(host, {"count": 1, "kernel_lines_limit": 10}, reader=reader)
     death = facts["first_death"]
     assert death["confirmed"] is True and len(death["kernel_lines"]) == 10
     assert "noise" in death["kernel_lines"][0] and "Rust panic @" in death["kernel_lines"][5]
-
-
-def test_worker_lets_go_of_the_module_output(host, exits):
-    """A stuck worker must not hold the module's stdout (the SSH channel) open."""
-    def reader(path, n):
-        return "|".join(os.readlink(f"/proc/self/fd/{fd}") for fd in (0, 1, 2)).encode()
-    _changed, facts = run(host, {"count": 1}, reader=reader)
-    assert facts["spins"][0]["text"] == "|".join([os.devnull] * 3)
