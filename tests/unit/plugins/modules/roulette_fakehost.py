@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import time
 
 import pytest
 
@@ -16,6 +18,35 @@ KMSG_DEATH = (
     " SUBSYSTEM=none\n"
     "4,904,5000004,-;invalid opcode: 0000 [#1] PREEMPT SMP NOPTI\n"
 )
+
+
+def answer(value, chance=5):
+    """What the driver answers to a read that survives."""
+    return f"Survived... sampled value is {value}, which is >= {chance}\n".encode()
+
+
+def survive_all(path, n):
+    """A reader (runs in the worker) for which every spin survives."""
+    return answer(n % 95 + 5)
+
+
+def die_like_bug(kmsg=None):
+    """What a BUG() in the driver does to the reading process: the oops in the log, then SIGSEGV."""
+    if kmsg:
+        with open(kmsg, "a") as handle:
+            handle.write(KMSG_DEATH)
+    signal.signal(signal.SIGSEGV, signal.SIG_DFL)  # pytest's faulthandler would print
+    os.kill(os.getpid(), signal.SIGSEGV)
+    time.sleep(5)
+
+
+def dies_on(spins, kmsg=None):
+    """A reader whose spins numbered in `spins` die (with the oops in `kmsg` when given)."""
+    def reader(path, n):
+        if n in spins:
+            die_like_bug(kmsg)
+        return answer(n % 95 + 5)
+    return reader
 
 
 class FakeHost:
@@ -36,8 +67,12 @@ class FakeHost:
         self.write("sys/module/module/parameters/sig_enforce", "N\n")
         self.write("sys/kernel/security/lockdown", "[none] integrity confidentiality\n")
         self.write("dev/kmsg", "4,1,1000,-;old line before the run\n")
-        # Major 1 minor 3 is /dev/null: a real character device that reads EOF.
-        os.mknod(self.device, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+        # The driver's node: char, the major /proc/devices gives above, minor 0.
+        # (1:0 is no real device: opening it fails, so a test that reads for
+        # real reads `null`, /dev/null's 1:3, which answers EOF.)
+        os.mknod(self.device, 0o600 | stat.S_IFCHR, os.makedev(1, 0))
+        self.null = os.path.join(self.root, "dev", "null")
+        os.mknod(self.null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
 
     def path(self, rel):
         return os.path.join(self.root, rel)

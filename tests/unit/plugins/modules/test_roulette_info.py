@@ -25,8 +25,8 @@ def test_loaded_driver(host):
     assert info["loaded"] is True
     assert info["chance"] == 5 and info["parameters"] == {"chance": "5"}
     assert info["major"] == 1 and info["refcount"] == 0
-    assert info["node"]["exists"] and info["node"]["is_char"] and info["node"]["matches"] is False
-    assert (info["node"]["major"], info["node"]["minor"]) == (1, 3)  # /dev/null's numbers: minor is not 0
+    assert info["node"]["exists"] and info["node"]["is_char"] and info["node"]["matches"] is True
+    assert (info["node"]["major"], info["node"]["minor"]) == (1, 0)
     assert info["node"]["mode"] == "0600" and info["node"]["owner"] == "root"
     assert info["taint"]["letters"] == "OE"
     assert info["panic_on_oops"] is False and info["modules_disabled"] is False
@@ -35,10 +35,10 @@ def test_loaded_driver(host):
     assert info["kernel_release"] == "6.1.0-27-amd64"
 
 
-def test_node_matches_minor_zero(host):
+def test_node_of_another_minor_does_not_match(host):
     os.unlink(host.device)
-    os.mknod(host.device, 0o600 | 0o020000, os.makedev(1, 0))
-    assert facts(host)["node"]["matches"] is True
+    os.mknod(host.device, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+    assert facts(host)["node"]["matches"] is False
 
 
 def test_node_of_another_major(host):
@@ -188,7 +188,8 @@ def test_node_of_the_driver_is_ours(host):
 def test_node_of_another_driver_is_not_ours(host):
     host.write("proc/devices", "Character devices:\n  1 mem\n  4 /dev/vc/0\n  4 tty\n247 kernel-roulette\n"
                                "Block devices:\n  1 ramdisk\n")
-    node = facts(host)["node"]  # the fixture's node is /dev/null's 1:3
+    make_char(host.device, 1, 3)  # /dev/null's numbers
+    node = facts(host)["node"]
     assert node["driver"] == "mem" and node["ours"] is False and node["matches"] is False
     make_char(host.device, 4, 0)
     assert facts(host)["node"]["driver"] == "/dev/vc/0"  # the first name of a shared major

@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The spin module: real forked workers, injected readers that survive, die or hang."""
+"""The spin module: options, host checks, facts; real forked workers with injected readers.
+
+The worker and its protocol are tested in module_utils/test_spin_worker.py,
+the kernel log in test_kernel_log.py, the tally in test_spin_results.py.
+"""
 
 from __future__ import annotations
 
@@ -11,35 +15,7 @@ import time
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rustkmod.roulette.plugins.modules import spin
-from roulette_fakehost import KMSG_DEATH, Exit, Fail
-
-
-def answer(value, chance=5):
-    return f"Survived... sampled value is {value}, which is >= {chance}\n".encode()
-
-
-def survive_all(path, n):
-    return answer(n % 95 + 5)
-
-
-def _die_like_bug(kmsg):
-    with open(kmsg, "a") as handle:
-        handle.write(KMSG_DEATH)
-    signal.signal(signal.SIGSEGV, signal.SIG_DFL)  # pytest's faulthandler would print
-    os.kill(os.getpid(), signal.SIGSEGV)
-    time.sleep(5)
-
-
-def dies_on(spins, kmsg=None):
-    def reader(path, n):
-        if n in spins:
-            if kmsg:
-                _die_like_bug(kmsg)
-            signal.signal(signal.SIGSEGV, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGSEGV)
-            time.sleep(5)
-        return answer(n % 95 + 5)
-    return reader
+from roulette_fakehost import Exit, Fail, answer, die_like_bug, dies_on, survive_all
 
 
 def run(host, args, reader=survive_all, check_mode=False, **kwargs):
@@ -107,21 +83,6 @@ def test_keep_spinning_after_deaths(host, exits):
     assert facts["stop_reason"] == "count"
 
 
-def test_max_deaths(host, exits):
-    _changed, facts = run(host, {"count": 100, "stop_on_death": False, "max_deaths": 2},
-                          reader=dies_on({3, 6, 9}))
-    assert facts["spins_done"] == 6 and facts["died"] == 2
-    assert facts["stop_reason"] == "max_deaths"
-
-
-def test_worker_exiting_nonzero_is_a_death(host, exits):
-    def reader(path, n):
-        os._exit(7)
-    _changed, facts = run(host, {"count": 2}, reader=reader)
-    assert facts["died"] == 1 and facts["first_death"]["exit_code"] == 7
-    assert facts["first_death"]["signal"] is None
-
-
 def test_timeout_kills_the_worker(host, exits):
     def reader(path, n):
         if n == 2:
@@ -135,36 +96,6 @@ def test_timeout_kills_the_worker(host, exits):
     assert facts["stop_reason"] == "timeout" and facts["alive"] is True
 
 
-def test_timeout_goes_on_when_asked(host, exits):
-    def reader(path, n):
-        if n == 2:
-            time.sleep(60)
-        return answer(50)
-    _changed, facts = run(host, {"count": 4, "timeout": 0.3, "stop_on_timeout": False}, reader=reader)
-    assert (facts["spins_done"], facts["survived"], facts["timeouts"]) == (4, 3, 1)
-
-
-def test_worker_that_cannot_be_killed_is_reported(host, exits, monkeypatch):
-    pids = []
-    real_kill = os.kill
-
-    def no_kill(pid, sig):  # stands for a task in D state: SIGKILL has no effect
-        pids.append(pid)
-    monkeypatch.setattr(spin.os, "kill", no_kill)
-
-    def reader(path, n):
-        time.sleep(30)
-    try:
-        _changed, facts = run(host, {"count": 3, "timeout": 0.2}, reader=reader, kill_grace=0.2)
-    finally:
-        for pid in pids:
-            real_kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-    assert facts["stop_reason"] == "stuck" and facts["alive"] is False
-    assert facts["stuck_workers"][0]["pid"] == pids[0]
-    assert facts["stuck_workers"][0]["state"] in ("S", "R", "D")
-
-
 def test_open_error_stops(host, exits):
     def reader(path, n):
         if n == 3:
@@ -175,38 +106,11 @@ def test_open_error_stops(host, exits):
     assert facts["spins"][-1]["errno"] == 2 and facts["spins_done"] == 3
 
 
-def test_worker_exception_is_an_error_not_a_death(host, exits):
-    def reader(path, n):
-        raise RuntimeError("bug in the reader")
-    _changed, facts = run(host, {"count": 2}, reader=reader)
-    assert facts["errors"] == 1 and facts["died"] == 0
-    assert "bug in the reader" in facts["spins"][0]["msg"]
-
-
-def test_real_reader_on_a_real_char_device(host, exits):
-    """The default reader opens the node for real (here /dev/null's major and minor)."""
-    _changed, facts = run(host, {"count": 200}, reader=spin.read_device)
-    assert facts["spins_done"] == 200 and facts["unparsed"] == 200
-    assert facts["spins"][0]["text"] == ""
-
-
 def test_spins_limit_keeps_deaths(host, exits):
     _changed, facts = run(host, {"count": 50, "spins_limit": 5, "stop_on_death": False},
                           reader=dies_on({30}))
     assert len(facts["spins"]) == 6 and facts["spins"][-1]["n"] == 30
     assert facts["spins_truncated"] is True and facts["survived"] == 49
-
-
-def test_record_spins_false(host, exits):
-    _changed, facts = run(host, {"count": 5, "record_spins": False})
-    assert facts["spins"] == [] and facts["spins_done"] == 5
-
-
-def test_many_spins_are_fast(host, exits):
-    start = time.monotonic()
-    _changed, facts = run(host, {"count": 20000, "spins_limit": 10}, reader=spin.read_device)
-    assert facts["spins_done"] == 20000
-    assert time.monotonic() - start < 10, facts["spins_per_second"]
 
 
 def test_dmesg_fallback(host, exits, monkeypatch):
@@ -252,16 +156,137 @@ def test_check_mode_reports_problems_without_failing(host, exits):
     assert facts["alive"] is False
 
 
+def marking_reader(host):
+    """A reader that leaves a file behind: a test can tell whether anything was spun."""
+    mark = host.path("spun")
+
+    def reader(path, n):
+        with open(mark, "a") as handle:
+            handle.write(f"{n}\n")
+        return answer(50)
+    return reader, mark
+
+
 @pytest.mark.parametrize("args, message", [
-    ({"count": 0}, "count must be at least 1"),
-    ({"timeout": 0}, "timeout must be more than 0"),
-    ({"max_deaths": 0}, "max_deaths must be at least 1"),
-    ({"spins_limit": -1}, "spins_limit must be 0 or more"),
+    ({"count": 0}, "count must be within 1..10000000, got 0"),
+    ({"count": 10_000_001}, "count must be within 1..10000000"),
+    ({"timeout": 0}, "timeout must be a number of seconds within 0..3600 (more than 0), got 0"),
+    ({"timeout": -1}, "timeout must be"),
+    ({"timeout": float("nan")}, "timeout must be a number of seconds within 0..3600 (more than 0), got nan"),
+    ({"timeout": "nan"}, "got nan"),
+    ({"timeout": "inf"}, "got inf"),
+    ({"timeout": float("-inf")}, "got -inf"),
+    ({"timeout": 3600.5}, "timeout must be"),
+    ({"timeout": 1e300}, "timeout must be"),
+    ({"max_deaths": 0}, "max_deaths must be within 1..10000000"),
+    ({"max_deaths": 10_000_001}, "max_deaths must be within 1..10000000"),
+    ({"spins_limit": -1}, "spins_limit must be within 0..100000"),
+    ({"spins_limit": 100_001}, "spins_limit must be within 0..100000"),
+    ({"kernel_lines_limit": -1}, "kernel_lines_limit must be within 0..5000"),
+    ({"kernel_lines_limit": 5001}, "kernel_lines_limit must be within 0..5000"),
     ({"expect_chance": 101}, "expect_chance must be within 0..100"),
     ({"expect_chance": 50}, "chance is 5 but expect_chance is 50"),
 ])
 def test_bad_options(host, exits, args, message):
-    assert message in fail(host, args, exits)["msg"]
+    reader, mark = marking_reader(host)
+    result = fail(host, args, exits, reader=reader)
+    assert message in result["msg"]
+    assert not os.path.exists(mark), "spun before refusing"
+    assert result["ansible_facts"]["roulette"]["spins_done"] == 0
+
+
+@pytest.mark.parametrize("args", [{"count": 0}, {"timeout": "nan"}, {"spins_limit": -1}])
+def test_bad_options_fail_in_check_mode_too(host, exits, args):
+    """A wrong option is wrong whatever an earlier task did: check mode fails on it too."""
+    assert "within" in fail(host, dict(args, _ansible_check_mode=True), exits)["msg"]
+
+
+@pytest.mark.parametrize("args", [
+    {"count": 1}, {"count": 10_000_000}, {"timeout": 3600}, {"timeout": 0.001},
+    {"max_deaths": 10_000_000}, {"spins_limit": 0}, {"spins_limit": 100_000},
+    {"kernel_lines_limit": 0}, {"kernel_lines_limit": 5000},
+])
+def test_bounds_are_accepted(host, exits, args):
+    _changed, facts = run(host, args, check_mode=True)
+    assert facts["problems"] == []
+
+
+PANIC_WAYS_OUT = ("sysctl -w kernel.panic_on_oops=0", "allow_panic", "roulette_allow_panic")
+
+
+@pytest.mark.parametrize("text", ["1\n", "2\n"])
+def test_panic_on_oops_refuses_before_spinning(host, exits, text):
+    host.write("proc/sys/kernel/panic_on_oops", text)
+    reader, mark = marking_reader(host)
+    result = fail(host, {"count": 5}, exits, reader=reader)
+    assert "kernel.panic_on_oops is set" in result["msg"]
+    assert all(way in result["msg"] for way in PANIC_WAYS_OUT), result["msg"]
+    assert not os.path.exists(mark)
+    facts = result["ansible_facts"]["roulette"]
+    assert facts["spins_done"] == 0 and facts["panic_on_oops"] is True
+
+
+@pytest.mark.parametrize("text", [None, "", "garbage\n"])
+def test_panic_on_oops_unreadable_refuses(host, exits, text):
+    """Fail closed: a sysctl that cannot be read is not taken as 0."""
+    host.remove("proc/sys/kernel/panic_on_oops")
+    if text is not None:
+        host.write("proc/sys/kernel/panic_on_oops", text)
+    reader, mark = marking_reader(host)
+    result = fail(host, {"count": 5}, exits, reader=reader)
+    assert "kernel.panic_on_oops cannot be read" in result["msg"]
+    assert all(way in result["msg"] for way in PANIC_WAYS_OUT), result["msg"]
+    assert not os.path.exists(mark)
+    assert result["ansible_facts"]["roulette"]["panic_on_oops"] is None
+
+
+def test_panic_on_oops_is_first_even_without_driver(host, exits):
+    host.write("proc/sys/kernel/panic_on_oops", "1\n")
+    host.remove("sys/module/roulette")
+    result = fail(host, {}, exits)
+    assert "kernel.panic_on_oops" in result["msg"] and "not loaded" in result["problems"][1]
+
+
+@pytest.mark.parametrize("text", ["1\n", None])
+def test_allow_panic_spins_anyway(host, exits, monkeypatch, text):
+    host.remove("proc/sys/kernel/panic_on_oops")
+    if text is not None:
+        host.write("proc/sys/kernel/panic_on_oops", text)
+    warnings = []
+    monkeypatch.setattr(spin.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
+    _changed, facts = run(host, {"count": 3, "allow_panic": True})
+    assert facts["spins_done"] == 3 and facts["survived"] == 3
+    assert any("kernel.panic_on_oops" in w for w in warnings)
+
+
+def test_panic_on_oops_off_is_reported(host, exits):
+    _changed, facts = run(host, {"count": 1})
+    assert facts["panic_on_oops"] is False
+
+
+def test_check_mode_reports_panic_on_oops_without_failing(host, exits):
+    host.write("proc/sys/kernel/panic_on_oops", "1\n")
+    changed, facts = run(host, {"count": 5}, check_mode=True)
+    assert changed is False and facts["alive"] is False
+    assert "kernel.panic_on_oops is set" in facts["problems"][0]
+    _changed, facts = run(host, {"count": 5, "allow_panic": True}, check_mode=True)
+    assert facts["problems"] == []
+
+
+def test_device_minor_mismatch(host, exits):
+    os.unlink(host.device)
+    os.mknod(host.device, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+    reader, mark = marking_reader(host)
+    result = fail(host, {}, exits, reader=reader)
+    assert "has minor 3" in result["msg"] and f"mknod {host.device} c 1 0" in result["msg"]
+    assert not os.path.exists(mark)
+
+
+def test_check_mode_reports_minor_mismatch(host, exits):
+    os.unlink(host.device)
+    os.mknod(host.device, 0o600 | stat.S_IFCHR, os.makedev(1, 7))
+    _changed, facts = run(host, {}, check_mode=True)
+    assert "has minor 7" in facts["problems"][0]
 
 
 def test_driver_not_loaded(host, exits):
@@ -315,10 +340,6 @@ def test_main_check_mode(exits):
     assert result["ansible_facts"]["roulette"]["count_requested"] == 3
 
 
-def test_device_node_in_fixture_is_char(host):
-    assert stat.S_ISCHR(os.stat(host.device).st_mode)
-
-
 def test_chatty_kernel_log_keeps_the_oops(host, exits):
     """Thousands of records before the oops: the newest ones are read."""
     noise = "".join(f"6,{i},{i},-;roulette: noise {i}\n" for i in range(10, 12000))
@@ -326,16 +347,8 @@ def test_chatty_kernel_log_keeps_the_oops(host, exits):
     def reader(path, n):
         with open(host.kmsg, "a") as handle:
             handle.write(noise)
-        _die_like_bug(host.kmsg)
+        die_like_bug(host.kmsg)
     _changed, facts = run(host, {"count": 1, "kernel_lines_limit": 10}, reader=reader)
     death = facts["first_death"]
     assert death["confirmed"] is True and len(death["kernel_lines"]) == 10
     assert "noise" in death["kernel_lines"][0] and "Rust panic @" in death["kernel_lines"][5]
-
-
-def test_worker_lets_go_of_the_module_output(host, exits):
-    """A stuck worker must not hold the module's stdout (the SSH channel) open."""
-    def reader(path, n):
-        return "|".join(os.readlink(f"/proc/self/fd/{fd}") for fd in (0, 1, 2)).encode()
-    _changed, facts = run(host, {"count": 1}, reader=reader)
-    assert facts["spins"][0]["text"] == "|".join([os.devnull] * 3)
