@@ -12,22 +12,24 @@ short_description: Decide whether the roulette module must be loaded, reloaded o
 version_added: 1.1.0
 description:
   - Compares the driver's state as C(rustkmod.roulette.roulette_info) read it with what is wanted:
-    the module file that is (or is about to be) installed, identified by its C(srcversion), and the
-    chance.
+    the module file that is (or is about to be) installed, identified by its C(version) (the driver's
+    release and a hash of what it was built from), and the chance.
   - The decision never depends on whether this run copied a file, so a run that was cut short (a
     new module installed, the old one still loaded; or the driver unloaded behind Ansible's back)
     is repaired by the next run.
-positional: _input, srcversion, chance
+positional: _input, module, chance
 options:
   _input:
     description: The C(roulette_info) facts (C(ansible_facts['roulette_info'])).
     type: dict
     required: true
-  srcversion:
+  module:
     description:
-      - C(srcversion) of the module file that should be loaded; empty or null when unknown, in which
-        case only the chance and whether the driver is loaded decide.
-    type: str
+      - The module file that should be loaded, as C(rustkmod.roulette.module_file_info) (a file on the
+        controller) or C(roulette_info)'s C(installed) (the file on the host) describe it. It is identified
+        by its C(version), or its C(srcversion) when it declares no version; when neither is known (null),
+        only the chance and whether the driver is loaded decide.
+    type: dict
   chance:
     description: The wanted chance in percent; null when any chance will do (the driver picks one).
     type: int
@@ -36,7 +38,9 @@ options:
 EXAMPLES = r"""
 - name: Decide
   ansible.builtin.set_fact:
-    plan: "{{ ansible_facts['roulette_info'] | rustkmod.roulette.load_plan('0123456789ABCDEF0123456', 5) }}"
+    plan: >-
+      {{ ansible_facts['roulette_info']
+         | rustkmod.roulette.load_plan(ansible_facts['roulette_info']['installed'], roulette_chance) }}
 # plan.action: load, reload or none; plan.reason says why.
 """
 
@@ -65,16 +69,25 @@ def _chance(value):
         raise AnsibleFilterError(f"load_plan: the chance must be an integer, not {value!r}") from None
 
 
-def load_plan(info, srcversion=None, chance=None):
+def module_id(module):
+    """What tells one build of the module from another: its version, else its srcversion."""
+    if not module:
+        return None
+    return module.get("version") or module.get("srcversion") or None
+
+
+def load_plan(info, module=None, chance=None):
     if not isinstance(info, dict) or "loaded" not in info:
         raise AnsibleFilterError("load_plan expects the roulette_info facts")
+    if module is not None and not isinstance(module, dict):
+        raise AnsibleFilterError("load_plan: the module must be a dict as module_file_info returns it")
     wanted = _chance(chance)
     if not info["loaded"]:
         return {"action": "load", "reason": "the driver is not loaded"}
-    loaded = info.get("srcversion")
-    if srcversion and loaded != srcversion:
+    wanted, loaded = module_id(module), module_id(info)
+    if wanted and loaded != wanted:
         return {"action": "reload",
-                "reason": f"the loaded module (srcversion {loaded}) is not the installed one ({srcversion})"}
+                "reason": f"the loaded module ({loaded}) is not the installed one ({wanted})"}
     if wanted is not None and info.get("chance") != wanted:
         return {"action": "reload", "reason": f"the driver's chance is {info.get('chance')}, {wanted} is wanted"}
     return {"action": "none", "reason": "the installed module is loaded with the wanted chance"}

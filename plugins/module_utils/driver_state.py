@@ -132,6 +132,10 @@ class DriverState(HostFiles):
         """The loaded module's srcversion, or None (not loaded, built in, unreadable)."""
         return (self.read("sys/module", DRIVER_NAME, "srcversion") or "").strip() or None
 
+    def version(self):
+        """The loaded module's MODULE_VERSION, or None; the driver's names its build."""
+        return (self.read("sys/module", DRIVER_NAME, "version") or "").strip() or None
+
     # -- the kernel ------------------------------------------------------------
 
     def taint(self):
@@ -208,7 +212,7 @@ class DriverState(HostFiles):
     def installed(path):
         """The module file at `path` (not followed when a symlink) and its .modinfo."""
         info = {"path": path, "exists": False, "regular": False, "size": None,
-                "srcversion": None, "vermagic": None}
+                "srcversion": None, "version": None, "vermagic": None}
         try:
             st = os.lstat(path)
         except (OSError, ValueError):
@@ -219,6 +223,7 @@ class DriverState(HostFiles):
             info["size"] = st.st_size
             modinfo = read_modinfo(path)
             info["srcversion"] = first(modinfo, "srcversion")
+            info["version"] = first(modinfo, "version")
             info["vermagic"] = first(modinfo, "vermagic")
         return info
 
@@ -238,6 +243,7 @@ class DriverState(HostFiles):
             "major": major,
             "refcount": self.refcount() if loaded else None,
             "srcversion": self.srcversion() if loaded else None,
+            "version": self.version() if loaded else None,
             "installed": self.installed(module_path or self.default_module_path()),
             "device": device,
             "node": self.node(device, devices),

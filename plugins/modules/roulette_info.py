@@ -56,7 +56,7 @@ EXAMPLES = r"""
     msg: the loaded driver is not the installed roulette.ko
   when:
     - ansible_facts['roulette_info']['loaded']
-    - ansible_facts['roulette_info']['srcversion'] != ansible_facts['roulette_info']['installed']['srcversion']
+    - ansible_facts['roulette_info']['version'] != ansible_facts['roulette_info']['installed']['version']
 
 - name: Show the chance and the taint
   ansible.builtin.debug:
@@ -108,6 +108,15 @@ ansible_facts:
               module is the installed file.
           type: str
           sample: 9F3C6B1D2E4A5F60718293A
+        version:
+          description:
+            - The loaded module's C(MODULE_VERSION) (C(/sys/module/roulette/version)), null when not loaded or
+              when the module declares none. The collection's driver gives its release and a hash of what it was
+              built from (sources as patched, build files, toolchain), e.g. V(1.1.0+b2981c0b6499dd11), which tells
+              two builds apart even when only the Rust code differs (C(srcversion) covers the C sources only).
+            - Compare it with RV(ansible_facts.roulette_info.installed.version).
+          type: str
+          sample: 1.1.0+b2981c0b6499dd11
         installed:
           description: The installed module file at O(module_path). Nothing here follows a symlink.
           type: dict
@@ -130,6 +139,10 @@ ansible_facts:
               description: The C(srcversion) in the file's C(.modinfo) section, null when absent or not an ELF file.
               type: str
               sample: 9F3C6B1D2E4A5F60718293A
+            version:
+              description: The C(version) in the file's C(.modinfo) section (see RV(ansible_facts.roulette_info.version)).
+              type: str
+              sample: 1.1.0+b2981c0b6499dd11
             vermagic:
               description: The C(vermagic) in the file's C(.modinfo) section, null when absent or not an ELF file.
               type: str

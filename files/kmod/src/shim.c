@@ -194,5 +194,7 @@ module_init(roulette_init);
 module_exit(roulette_exit);
 
 MODULE_LICENSE("GPL");
+/* Which build this is: the kmod_load role compares it with the installed file. */
+MODULE_VERSION(ROULETTE_VERSION);
 MODULE_DESCRIPTION("Russian roulette device: a read may raise BUG() from Rust");
 MODULE_AUTHOR("rustkmod.roulette contributors");
