@@ -19,29 +19,41 @@ DRIVER_NAME = "roulette"
 
 # --- line splitting and prefixes -------------------------------------------
 
+# Every pattern below is anchored and bounded, or has no two adjacent quantifiers
+# that can match the same characters: a long line that almost matches (a console
+# or a device gone wrong) costs linear time, never the seconds to minutes a
+# backtracking pattern takes on a 64 KB line.
+
 # /dev/kmsg record header: "PRI,SEQ,USEC,FLAGS[,...];message".
-_KMSG_HEADER_RE = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;")
+_KMSG_HEADER_RE = re.compile(r"^(\d{1,20}),(\d{1,20}),(\d{1,20}),[^;]{0,64};")
 # `dmesg -r` / syslog priority prefix: "<4>".
 _PRIORITY_RE = re.compile(r"^<\d{1,3}>")
 # Monotonic timestamp: "[   12.345678]" (also "[12.3]", "[ +0.000123]" of --time-format delta).
-_MONO_TS_RE = re.compile(r"^\[\s*[+-]?\d+(?:[.,]\d+)?(?:\s*<\s*[+-]?\d+(?:[.,]\d+)?>)?\s*\]\s?")
-# Human/ctime timestamp from `dmesg -T`: "[Thu Nov 26 19:00:00 2026]" (any locale words).
-_CTIME_TS_RE = re.compile(r"^\[[^\]\d]*[^\]]*\d{1,2}:\d{2}:\d{2}[^\]]*\]\s?")
+_MONO_TS_RE = re.compile(
+    r"^\[\s{0,20}[+-]?\d{1,20}(?:[.,]\d{1,20})?(?:\s{0,20}<\s{0,20}[+-]?\d{1,20}(?:[.,]\d{1,20})?>)?\s{0,20}\]\s?"
+)
+# Human/ctime timestamp from `dmesg -T`: "[Thu Nov 26 19:00:00 2026]" (any locale words):
+# a short bracket (at most 64 characters inside) that holds a time of day.
+_CTIME_TS_RE = re.compile(r"^\[([^\]]{1,64})\]\s?")
+_TIME_OF_DAY_RE = re.compile(r"\d{1,2}:\d{2}:\d{2}")
 # ISO timestamp from `dmesg --time-format iso`: "2026-11-26T19:00:00,123456+00:00".
 _ISO_TS_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\s+"
 )
 # syslog/journal style "Nov 26 19:00:00 host kernel: " and bare "kernel: ".
-_SYSLOG_RE = re.compile(r"^[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}\s+\S+\s+kernel:\s?")
+_SYSLOG_RE = re.compile(r"^[A-Z][a-z]{2}\s{1,4}\d{1,2}\s{1,4}\d{2}:\d{2}:\d{2}\s{1,4}\S{1,255}\s{1,4}kernel:\s?")
 _KERNEL_TAG_RE = re.compile(r"^kernel:\s?")
 # dmesg facility/level decoding (`dmesg -x`): "kern  :warn  : ".
 _FACILITY_RE = re.compile(
-    r"^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local\d)\s*:"
-    r"\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s?"
+    r"^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local\d)\s{0,8}:"
+    r"\s{0,8}(?:emerg|alert|crit|err|warn|notice|info|debug)\s{0,8}:\s?"
 )
 # The driver's own pr_fmt prefix, and the caller id some kernels add: "[T123] ".
 _DRIVER_PREFIX_RE = re.compile(r"^(?:kernel[-_]roulette|roulette):\s*")
-_CALLER_RE = re.compile(r"^\[\s*[TC]\d+\]\s?")
+_CALLER_RE = re.compile(r"^\[\s{0,20}[TC]\d{1,20}\]\s?")
+# A line has a handful of prefixes (a kmsg header, a priority, a timestamp, a
+# caller id, a tag); stripping stops after this many passes over them all.
+_PREFIX_PASSES = 4
 
 
 def to_text(data):
@@ -67,14 +79,19 @@ def strip_prefixes(line):
     the driver's `roulette: ` prefix, in any combination.
     """
     line = to_text(line).rstrip("\r\n")
-    previous = None
-    while line != previous:
+    for _ in range(_PREFIX_PASSES):
         previous = line
         line = line.lstrip()
         for regex in (_KMSG_HEADER_RE, _PRIORITY_RE, _FACILITY_RE, _ISO_TS_RE,
-                      _SYSLOG_RE, _MONO_TS_RE, _CTIME_TS_RE, _CALLER_RE,
-                      _KERNEL_TAG_RE, _DRIVER_PREFIX_RE):
+                      _SYSLOG_RE, _MONO_TS_RE):
             line = regex.sub("", line, count=1)
+        match = _CTIME_TS_RE.match(line)
+        if match and _TIME_OF_DAY_RE.search(match.group(1)):
+            line = line[match.end():]
+        for regex in (_CALLER_RE, _KERNEL_TAG_RE, _DRIVER_PREFIX_RE):
+            line = regex.sub("", line, count=1)
+        if line == previous:
+            break
     return line.strip()
 
 
@@ -260,8 +277,9 @@ def char_major(text, name=DEVICE_NAME):
 
 # --- the device's answer -----------------------------------------------------
 
+# \W covers the spaces after "Survived...", and an optional comma takes its own spaces.
 _SURVIVED_RE = re.compile(
-    r"Survived\W*\s*sampled\s+value\s+is\s+(\d+)\s*,?\s*which\s+is\s*>=\s*(\d+)"
+    r"Survived\W*sampled\s+value\s+is\s+(\d+)\s*(?:,\s*)?which\s+is\s*>=\s*(\d+)"
 )
 
 
@@ -352,9 +370,13 @@ _ESCAPE_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _CONSOLE_PANIC_RE = re.compile(r"Kernel panic - not syncing:.*")
 # The "---[ end Kernel panic - not syncing: ... ]---" trailer repeats the reason.
-_PANIC_TRAILER_RE = re.compile(r"\s*\]---\s*$")
+_PANIC_TRAILER = "]---"
 _CONSOLE_OOPS_RE = re.compile(r"(?:kernel BUG at |\bOops: |\bBUG: |\bgeneral protection fault\b).*")
 CONSOLE_LINES_LIMIT = 20
+# A kernel message is at most about 1 KB and ends its console line (the kernel
+# ends each record with a newline; what precedes it on the line is userspace
+# output that had none). Only this many characters at the end of a line are read.
+CONSOLE_LINE_MAX = 4096
 
 
 def console_lines(text):
@@ -362,11 +384,12 @@ def console_lines(text):
 
     A console log is what the machine wrote on its serial line: kernel messages
     mixed with firmware output, boot loader screens and userspace writes, CRLF
-    line ends, and bytes that are not UTF-8 (decoded with replacement).
+    line ends, and bytes that are not UTF-8 (decoded with replacement). Only
+    the last CONSOLE_LINE_MAX characters of a line are kept.
     """
     cleaned = []
     for line in split_lines(text):
-        line = _CONTROL_RE.sub("", _ESCAPE_RE.sub("", line)).strip()
+        line = _CONTROL_RE.sub("", _ESCAPE_RE.sub("", line[-CONSOLE_LINE_MAX:])).strip()
         if line:
             cleaned.append(line)
     return cleaned
@@ -397,7 +420,10 @@ def console_findings(text):
         message = strip_prefixes(line)
         match = _CONSOLE_PANIC_RE.search(message)
         if match:
-            note("panic", _PANIC_TRAILER_RE.sub("", match.group(0)).strip())
+            panic = match.group(0).rstrip()
+            if panic.endswith(_PANIC_TRAILER):
+                panic = panic[:-len(_PANIC_TRAILER)]
+            note("panic", panic.strip())
             continue
         match = _RUST_PANIC_RE.search(message)
         if match:

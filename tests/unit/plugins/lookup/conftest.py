@@ -25,3 +25,17 @@ def warnings(monkeypatch):
     seen = []
     monkeypatch.setattr(Display, "warning", lambda self, msg, *args, **kwargs: seen.append(msg))
     return seen
+
+
+@pytest.fixture
+def within_seconds():
+    """Fail a test whose code blocks (on a FIFO, say) instead of hanging the run: within_seconds(5)."""
+    import signal
+
+    def expired(signum, frame):
+        raise TimeoutError("the code under test blocked")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    yield signal.alarm
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -311,3 +312,35 @@ def test_console_findings_keep_the_first_of_each():
     assert found["oops"] == "BUG: soft lockup - CPU#0 stuck for 0s!"
     assert found["panic"] == "Kernel panic - not syncing: softlockup: hung tasks"
     assert len(found["lines"]) == 2
+
+
+# 64 KB lines (a device or log that went wrong) on which a backtracking regex takes
+# seconds to minutes: every parser of kernel text stays linear.
+LONG_LINES = {
+    "bracket_spaces_then_T": "[" + " " * 65534 + "T",
+    "bracket_space_repeated": "[ " * 32768,
+    "bracket_times_unclosed": "[" + "12:34:56 " * 7281,
+    "priority_prefixes": "<1>" * 21845,
+    "survived_spaces": "Survived" + " " * 65528,
+    "survived_value_spaces": "Survived... sampled value is 5" + " " * 65500 + "x",
+    "registered_spaces": "Registered kernel-roulette" + " " * 65500,
+    "rust_panic_spaces": "Rust" + " " * 65530 + "x",
+    "oops_spaces": "Oops" + " " * 65530 + "x",
+    "kmsg_header": "1,2,3," + "x" * 65530,
+}
+
+
+@pytest.mark.parametrize("name", sorted(LONG_LINES))
+def test_parsers_take_a_64kb_line_in_well_under_a_second(name):
+    line = LONG_LINES[name]
+    started = time.perf_counter()
+    r.strip_prefixes(line)
+    r.parse_panic(line)
+    r.parse_survived(line)
+    r.parse_load(line)
+    r.lines_since(line, line + "\n" + line)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_strip_prefixes_of_many_prefixes_still_strips_the_usual_ones():
+    assert r.strip_prefixes("4,1,2,-;<4>[   12.345678] [  T123] kernel: roulette: Boom!") == "Boom!"

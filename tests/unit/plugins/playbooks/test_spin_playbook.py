@@ -52,7 +52,7 @@ def stub_collection(top, stub_spin):
     """A collection tree under top: the checkout's plugins, with spin replaced by stub_spin."""
     coll = top / "ansible_collections" / "rustkmod" / "roulette"
     (coll / "plugins" / "modules").mkdir(parents=True)
-    for folder in ("module_utils", "lookup"):
+    for folder in ("module_utils", "plugin_utils", "lookup"):
         (coll / "plugins" / folder).symlink_to(REPO / "plugins" / folder)
     (coll / "plugins" / "modules" / "fleet_report.py").symlink_to(REPO / "plugins" / "modules" / "fleet_report.py")
     (coll / "plugins" / "modules" / "spin.py").write_text(stub_spin)
