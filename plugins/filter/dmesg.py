@@ -16,7 +16,7 @@ description:
 author: rustkmod.roulette maintainers (@rustkmod)
 """
 
-from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import (
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.load_messages import (
     lines_after_marker,
     parse_load,
 )

@@ -98,7 +98,7 @@ import os
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import console_findings
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.console import console_findings
 from ansible_collections.rustkmod.roulette.plugins.plugin_utils.controller_files import NotRegularFileError, open_regular
 
 
