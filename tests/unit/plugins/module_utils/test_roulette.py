@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from ansible_collections.rustkmod.roulette.plugins.module_utils import roulette as r
 
+
 @pytest.mark.parametrize("line, message", [
     ("[   12.345678] roulette: Boom!", "Boom!"),
     ("<4>[   12.345678] roulette: Boom!", "Boom!"),

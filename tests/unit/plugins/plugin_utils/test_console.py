@@ -72,7 +72,6 @@ def test_console_findings_of_an_oops_then_a_panic_on_oops():
     ("[    5.2] ---[ end Kernel panic - not syncing: Fatal exception ]---", "panic",
      "Kernel panic - not syncing: Fatal exception"),
 ])
-
 def test_console_findings_single_lines(line, key, value):
     assert c.console_findings(line)[key] == value
 
