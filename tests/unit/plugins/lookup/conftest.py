@@ -1,21 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A lookup plugin set up as Ansible's loader sets it up, for the lookup tests."""
+"""Fixtures of the lookup tests: the warnings a lookup gives, a guard against blocking."""
 
 from __future__ import annotations
 
 import pytest
-import yaml
-from ansible import constants as C
-
-
-def make_lookup(module, name):
-    """module.LookupModule with its options defined from the module's DOCUMENTATION."""
-    if not C.config.has_configuration_definition("lookup", name):
-        C.config.initialize_plugin_configuration_definitions(
-            "lookup", name, yaml.safe_load(module.DOCUMENTATION).get("options", {}))
-    plugin = module.LookupModule()
-    plugin._load_name = name
-    return plugin
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ import os
 import time
 
 import pytest
-import yaml
-from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible_collections.rustkmod.roulette.plugins.lookup import console_panic
+from ansible_collections.rustkmod.roulette.tests.unit.plugins.lookup.lookup_helpers import make_lookup
 
 BOOT = (b"\x1bc\x1b[?7l\x1b[2JSeaBIOS (version 1.16.2-debian-1.16.2-1)\r\n"
         b"[    0.000000] Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org)\r\n"
@@ -25,14 +24,7 @@ PANIC = (b"[  123.456700] Rust panic @ src/roulette.rs:89\r\n"
 
 @pytest.fixture
 def lookup():
-    """The plugin as the loader sets it up: its options come from its DOCUMENTATION."""
-    name = "rustkmod.roulette.console_panic"
-    if not C.config.has_configuration_definition("lookup", name):
-        C.config.initialize_plugin_configuration_definitions(
-            "lookup", name, yaml.safe_load(console_panic.DOCUMENTATION)["options"])
-    plugin = console_panic.LookupModule()
-    plugin._load_name = name
-    return plugin
+    return make_lookup(console_panic, "rustkmod.roulette.console_panic")
 
 
 def test_size_then_findings_since_that_size(tmp_path, lookup):

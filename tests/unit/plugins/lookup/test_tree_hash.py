@@ -9,7 +9,7 @@ import socket
 import pytest
 from ansible.errors import AnsibleLookupError
 from ansible_collections.rustkmod.roulette.plugins.lookup import tree_hash
-from conftest import make_lookup
+from ansible_collections.rustkmod.roulette.tests.unit.plugins.lookup.lookup_helpers import make_lookup
 
 
 @pytest.fixture
