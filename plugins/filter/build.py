@@ -1,19 +1,13 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters used by the kmod_build and kernel_headers roles."""
+"""Filters used by the kmod_build and kernel_headers roles: patch_series, build_key, format_release.
+
+Runs on the controller (filter plugins). Each filter is documented in its own
+file beside this one (patch_series.yml, build_key.yml, format_release.yml).
+"""
 
 from __future__ import annotations
-
-DOCUMENTATION = r"""
-name: build
-short_description: Filters for the roulette build roles
-description:
-  - C(patch_series) selects the patches of a C(series) file that apply to a toolchain.
-  - C(build_key) makes the cache key of a built module.
-  - C(format_release) puts a kernel release into a package or path pattern.
-author: rustkmod.roulette maintainers (@rustkmod)
-"""
 
 import hashlib
 import json

@@ -15,6 +15,10 @@ description:
     lost, so that a kernel panic is told apart from a lost connection, and an oops from an earlier
     spin or boot is not mistaken for this one.
   - A missing file, or an empty path, is not an error; it gives size 0 and no findings.
+  - Anything at the path that is not a regular file (a FIFO, a directory, a device, a symbolic link to
+    nothing) is an error naming it; the lookup never waits on a FIFO.
+  - Only the last 4096 characters of a line are read (a kernel message is about 1 KB at most and ends its
+    line), so that a console that wrote megabytes without a newline is read in linear time.
 author: rustkmod.roulette maintainers (@rustkmod)
 options:
   _terms:
@@ -94,7 +98,8 @@ import os
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import console_findings
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.console import console_findings
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.controller_files import NotRegularFileError, open_regular
 
 
 def read_console(path, offset=0, max_bytes=16 * 1024 * 1024, scan=True):
@@ -104,7 +109,7 @@ def read_console(path, offset=0, max_bytes=16 * 1024 * 1024, scan=True):
     if not path:
         return result
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             size = os.fstat(handle.fileno()).st_size
             start = offset if 0 <= offset <= size else 0
             result.update(size=size, offset=start)
@@ -114,6 +119,8 @@ def read_console(path, offset=0, max_bytes=16 * 1024 * 1024, scan=True):
             data = handle.read(size - handle.tell())
     except FileNotFoundError:
         return result
+    except NotRegularFileError as exc:
+        raise AnsibleLookupError(f"cannot read the console log: {exc}") from exc
     except OSError as exc:
         raise AnsibleLookupError(f"cannot read the console log {path}: {exc}") from exc
     result.update(console_findings(data))

@@ -11,11 +11,22 @@ description:
     under each given directory, skipping build output (objects, modules,
     kbuild's command files, Rust's build directory).
   - The kmod_build role keys its build cache with it.
+  - A file that is a symbolic link is hashed as the file it points to. Anything else that is not a regular
+    file (a FIFO, a socket, a device, a symbolic link to nothing or to a directory) and a directory that
+    cannot be read are errors naming the path, so that no part of the source is silently left out of the
+    hash and the lookup never waits on a FIFO.
+  - The executable bit is that of the file's mode (any of user, group, other), whoever runs the lookup.
 options:
   _terms:
     description: Directories to hash.
     required: true
 author: rustkmod.roulette maintainers (@rustkmod)
+"""
+
+EXAMPLES = r"""
+- name: Hash the driver source as the build cache keys it
+  ansible.builtin.debug:
+    msg: "{{ lookup('rustkmod.roulette.tree_hash', playbook_dir ~ '/../files/kmod') }}"
 """
 
 RETURN = r"""
@@ -32,24 +43,59 @@ import os
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.controller_files import open_regular
+
 SKIP_DIRS = {".git", "build", "target", "__pycache__", ".tmp_versions"}
 SKIP_FILES = ("*.o", "*.ko", "*.a", "*.rlib", "*.mod", "*.mod.c", ".*.cmd", "*.rej", "*.orig",
               "Module.symvers", "modules.order", "*.pyc")
+_CHUNK = 1024 * 1024
+
+
+class TreeHashError(Exception):
+    """A path under the tree that cannot be hashed faithfully."""
+
+
+def _walk_error(error):
+    raise TreeHashError("%s: %s" % (error.filename, error.strerror or error))
+
+
+def _file_digest(path):
+    """(executable, sha256 digest) of a regular file, or a symbolic link to one; TreeHashError otherwise."""
+    try:
+        with open_regular(path) as handle:
+            executable = bool(os.fstat(handle.fileno()).st_mode & 0o111)
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        # NotRegularFileError (a FIFO, a socket, a device, a link to nothing) names the path itself.
+        raise TreeHashError(str(exc) if exc.filename is None else "%s: %s" % (path, exc.strerror or exc)) from exc
+    return executable, digest.digest()
 
 
 def tree_hash(top):
+    """SHA-256 over the relative path, executable bit and content of every file under `top`.
+
+    Build output (SKIP_DIRS, SKIP_FILES) is left out. Raises TreeHashError for
+    what cannot be hashed: a directory that cannot be read, a symbolic link to
+    a directory (not followed, so its files would silently be left out), and
+    anything that is not a regular file or a link to one.
+    """
     digest = hashlib.sha256()
-    for root, dirs, files in os.walk(top):
+    for root, dirs, files in os.walk(top, onerror=_walk_error):
+        for name in dirs:
+            path = os.path.join(root, name)
+            if name not in SKIP_DIRS and os.path.islink(path):
+                raise TreeHashError("%s is a symbolic link to a directory, which tree_hash does not follow" % path)
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
             if any(fnmatch.fnmatch(name, pattern) for pattern in SKIP_FILES):
                 continue
             path = os.path.join(root, name)
-            rel = os.path.relpath(path, top)
-            digest.update(rel.encode("utf-8") + b"\0")
-            digest.update(b"x" if os.access(path, os.X_OK) else b"-")
-            with open(path, "rb") as handle:
-                digest.update(hashlib.sha256(handle.read()).digest())
+            executable, content = _file_digest(path)
+            digest.update(os.path.relpath(path, top).encode("utf-8") + b"\0")
+            digest.update(b"x" if executable else b"-")
+            digest.update(content)
     return digest.hexdigest()
 
 
@@ -59,5 +105,8 @@ class LookupModule(LookupBase):
         for term in terms:
             if not os.path.isdir(term):
                 raise AnsibleLookupError("tree_hash: %s is not a directory" % term)
-            results.append(tree_hash(term))
+            try:
+                results.append(tree_hash(term))
+            except TreeHashError as exc:
+                raise AnsibleLookupError("tree_hash: cannot hash %s: %s" % (term, exc)) from exc
         return results

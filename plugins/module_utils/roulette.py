@@ -1,12 +1,16 @@
 # Copyright (c) 2026, the rustkmod.roulette authors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Parsers for what the kernel-roulette driver and the kernel say.
+"""What the kernel-roulette driver and the kernel say, read on the target host.
 
-Shared by the spin and roulette_info modules and by the roles (through
-module code).  Everything here is pure text handling: no file access, so it
-can be tested on any machine.  Runs on the target's Python (3.9 or later):
-no match statements, no 3.10+ typing syntax evaluated at run time.
+Runs on the target host, inside the spin and roulette_info modules (and the
+module_utils they use), on the target's Python (3.9 or later: no match
+statements, no 3.10+ typing syntax evaluated at run time). Also imported on the
+controller by plugin_utils, for the markers and the line parsing they share.
+
+The parsers are pure text handling: they take what was read and can be tested
+on any machine. HostFiles is the one part that reads files: the host's /proc
+and /sys, below a root that tests point at a fake tree.
 """
 
 from __future__ import annotations
@@ -19,29 +23,41 @@ DRIVER_NAME = "roulette"
 
 # --- line splitting and prefixes -------------------------------------------
 
+# Every pattern below is anchored and bounded, or has no two adjacent quantifiers
+# that can match the same characters: a long line that almost matches (a console
+# or a device gone wrong) costs linear time, never the seconds to minutes a
+# backtracking pattern takes on a 64 KB line.
+
 # /dev/kmsg record header: "PRI,SEQ,USEC,FLAGS[,...];message".
-_KMSG_HEADER_RE = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;")
+_KMSG_HEADER_RE = re.compile(r"^(\d{1,20}),(\d{1,20}),(\d{1,20}),[^;]{0,64};")
 # `dmesg -r` / syslog priority prefix: "<4>".
 _PRIORITY_RE = re.compile(r"^<\d{1,3}>")
 # Monotonic timestamp: "[   12.345678]" (also "[12.3]", "[ +0.000123]" of --time-format delta).
-_MONO_TS_RE = re.compile(r"^\[\s*[+-]?\d+(?:[.,]\d+)?(?:\s*<\s*[+-]?\d+(?:[.,]\d+)?>)?\s*\]\s?")
-# Human/ctime timestamp from `dmesg -T`: "[Thu Nov 26 19:00:00 2026]" (any locale words).
-_CTIME_TS_RE = re.compile(r"^\[[^\]\d]*[^\]]*\d{1,2}:\d{2}:\d{2}[^\]]*\]\s?")
+_MONO_TS_RE = re.compile(
+    r"^\[\s{0,20}[+-]?\d{1,20}(?:[.,]\d{1,20})?(?:\s{0,20}<\s{0,20}[+-]?\d{1,20}(?:[.,]\d{1,20})?>)?\s{0,20}\]\s?"
+)
+# Human/ctime timestamp from `dmesg -T`: "[Thu Nov 26 19:00:00 2026]" (any locale words):
+# a short bracket (at most 64 characters inside) that holds a time of day.
+_CTIME_TS_RE = re.compile(r"^\[([^\]]{1,64})\]\s?")
+_TIME_OF_DAY_RE = re.compile(r"\d{1,2}:\d{2}:\d{2}")
 # ISO timestamp from `dmesg --time-format iso`: "2026-11-26T19:00:00,123456+00:00".
 _ISO_TS_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\s+"
 )
 # syslog/journal style "Nov 26 19:00:00 host kernel: " and bare "kernel: ".
-_SYSLOG_RE = re.compile(r"^[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}\s+\S+\s+kernel:\s?")
+_SYSLOG_RE = re.compile(r"^[A-Z][a-z]{2}\s{1,4}\d{1,2}\s{1,4}\d{2}:\d{2}:\d{2}\s{1,4}\S{1,255}\s{1,4}kernel:\s?")
 _KERNEL_TAG_RE = re.compile(r"^kernel:\s?")
 # dmesg facility/level decoding (`dmesg -x`): "kern  :warn  : ".
 _FACILITY_RE = re.compile(
-    r"^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local\d)\s*:"
-    r"\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s?"
+    r"^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local\d)\s{0,8}:"
+    r"\s{0,8}(?:emerg|alert|crit|err|warn|notice|info|debug)\s{0,8}:\s?"
 )
 # The driver's own pr_fmt prefix, and the caller id some kernels add: "[T123] ".
 _DRIVER_PREFIX_RE = re.compile(r"^(?:kernel[-_]roulette|roulette):\s*")
-_CALLER_RE = re.compile(r"^\[\s*[TC]\d+\]\s?")
+_CALLER_RE = re.compile(r"^\[\s{0,20}[TC]\d{1,20}\]\s?")
+# A line has a handful of prefixes (a kmsg header, a priority, a timestamp, a
+# caller id, a tag); stripping stops after this many passes over them all.
+_PREFIX_PASSES = 4
 
 
 def to_text(data):
@@ -67,82 +83,25 @@ def strip_prefixes(line):
     the driver's `roulette: ` prefix, in any combination.
     """
     line = to_text(line).rstrip("\r\n")
-    previous = None
-    while line != previous:
+    for _ in range(_PREFIX_PASSES):
         previous = line
         line = line.lstrip()
         for regex in (_KMSG_HEADER_RE, _PRIORITY_RE, _FACILITY_RE, _ISO_TS_RE,
-                      _SYSLOG_RE, _MONO_TS_RE, _CTIME_TS_RE, _CALLER_RE,
-                      _KERNEL_TAG_RE, _DRIVER_PREFIX_RE):
+                      _SYSLOG_RE, _MONO_TS_RE):
             line = regex.sub("", line, count=1)
+        match = _CTIME_TS_RE.match(line)
+        if match and _TIME_OF_DAY_RE.search(match.group(1)):
+            line = line[match.end():]
+        for regex in (_CALLER_RE, _KERNEL_TAG_RE, _DRIVER_PREFIX_RE):
+            line = regex.sub("", line, count=1)
+        if line == previous:
+            break
     return line.strip()
 
 
 def messages(text):
     """Split text into lines and strip every line's prefixes."""
     return [strip_prefixes(line) for line in split_lines(text)]
-
-
-# --- the driver's load messages ---------------------------------------------
-
-_REGISTERED_RE = re.compile(r"Registered\s+kernel-roulette\s+with\s+major\s+device\s+number\s+(\d+)")
-_MKNOD_RE = re.compile(r"mknod\s+(\S+)\s+c\s+(\d+)\s+(\d+)")
-_CHANCE_RE = re.compile(r"Panic\s+probability:\s*(\d+)\s*/\s*100")
-LOAD_MARKER = "Registered kernel-roulette"
-
-
-def last_load_lines(text):
-    """Lines from the last `Registered kernel-roulette` marker to the end.
-
-    A ring buffer can hold several loads (reloads with another chance); only
-    the newest one describes the driver that is loaded now.  Returns [] when
-    there is no marker at all.
-    """
-    lines = split_lines(text)
-    start = None
-    for index, line in enumerate(lines):
-        if _REGISTERED_RE.search(line) or LOAD_MARKER in line:
-            start = index
-    if start is None:
-        return []
-    return lines[start:]
-
-
-def parse_load(text):
-    """Parse the newest load's messages.
-
-    Returns a dict with `major` (int or None), `mknod` ({path, major, minor}
-    or None), `chance` (int or None) and `lines` (the raw lines of that load).
-    A line truncated before its number gives None for that value.
-    """
-    lines = last_load_lines(text)
-    result = {"major": None, "mknod": None, "chance": None, "lines": lines}
-    for raw in lines:
-        msg = strip_prefixes(raw)
-        match = _REGISTERED_RE.search(msg)
-        if match and result["major"] is None:
-            result["major"] = int(match.group(1))
-            continue
-        match = _MKNOD_RE.search(msg)
-        if match and result["mknod"] is None:
-            result["mknod"] = {
-                "path": match.group(1),
-                "major": int(match.group(2)),
-                "minor": int(match.group(3)),
-            }
-            continue
-        match = _CHANCE_RE.search(msg)
-        if match and result["chance"] is None:
-            result["chance"] = int(match.group(1))
-    if result["major"] is None and result["mknod"] is not None:
-        # "Registered ..." was truncated; the mknod hint names the same major.
-        result["major"] = result["mknod"]["major"]
-    return result
-
-
-def parse_major_from_dmesg(text):
-    """The major number registered by the newest load, or None."""
-    return parse_load(text)["major"]
 
 
 # --- lines written since a point -------------------------------------------
@@ -166,45 +125,6 @@ def lines_since(before, after, anchor_size=3):
             if new[start:start + size] == anchor:
                 return new[start + size:]
     return new
-
-
-def lines_after_marker(text, marker):
-    """Lines after the newest line containing `marker` (all when absent)."""
-    lines = split_lines(text)
-    position = None
-    for index, line in enumerate(lines):
-        if marker in line:
-            position = index
-    if position is None:
-        return lines
-    return lines[position + 1:]
-
-
-_SECONDS_RE = re.compile(r"^\s*(?:<\d{1,3}>)?\s*\[\s*(\d+(?:[.,]\d+)?)\s*\]")
-
-
-def line_seconds(line):
-    """Monotonic seconds of a `[ 12.345678]` line, or None."""
-    match = _SECONDS_RE.match(to_text(line))
-    if not match:
-        return None
-    return float(match.group(1).replace(",", "."))
-
-
-def lines_after_seconds(text, seconds):
-    """Lines stamped later than `seconds` (monotonic, as /proc/uptime).
-
-    Lines without a timestamp (continuations) follow the previous decision.
-    """
-    result = []
-    keep = False
-    for line in split_lines(text):
-        stamp = line_seconds(line)
-        if stamp is not None:
-            keep = stamp > seconds
-        if keep:
-            result.append(line)
-    return result
 
 
 # --- /dev/kmsg records -------------------------------------------------------
@@ -260,8 +180,9 @@ def char_major(text, name=DEVICE_NAME):
 
 # --- the device's answer -----------------------------------------------------
 
+# \W covers the spaces after "Survived...", and an optional comma takes its own spaces.
 _SURVIVED_RE = re.compile(
-    r"Survived\W*\s*sampled\s+value\s+is\s+(\d+)\s*,?\s*which\s+is\s*>=\s*(\d+)"
+    r"Survived\W*sampled\s+value\s+is\s+(\d+)\s*(?:,\s*)?which\s+is\s*>=\s*(\d+)"
 )
 
 
@@ -273,11 +194,27 @@ def parse_survived(text):
     return {"value": int(match.group(1)), "chance": int(match.group(2))}
 
 
-# --- panic markers -----------------------------------------------------------
+# --- markers of a death -------------------------------------------------------
 
-_RUST_PANIC_RE = re.compile(r"Rust\s+panic\s*@\s*(\S+?:\d+)(?::\d+)?")
-_BOOM_RE = re.compile(r"\bBoom!")
-_BUG_RE = re.compile(r"kernel BUG at\s+(\S+?)!?$")
+# The one list of the lines by which the driver and the kernel report a death.
+# parse_panic and panic_window (the spin module), the console parser of the
+# console_panic lookup (plugin_utils/console.py) and the VM lab's serial-log
+# check take their markers from here.
+RUST_PANIC_MARKER = "Rust panic @"  # the driver's panic handler, then FILE:LINE
+BOOM_MARKER = "Boom!"  # the driver's message when the sample falls below the chance
+BUG_MARKER = "kernel BUG at"  # the kernel's report of the BUG() the driver calls
+# Lines of an oops: the kernel killed the task (BUG(), a bad access, a fault).
+OOPS_MARKERS = (BUG_MARKER, "Oops:", "BUG:", "general protection fault")
+# The kernel stopped (panic_on_oops, or the opt-in real-panic patch).
+KERNEL_PANIC_MARKER = "Kernel panic - not syncing:"
+# Where the driver's death starts in a kernel log (panic_window).
+PANIC_MARKERS = (RUST_PANIC_MARKER, BOOM_MARKER, BUG_MARKER)
+
+# The driver's panic line with any spacing; group 1 is FILE:LINE (a column is dropped).
+RUST_PANIC_RE = re.compile(r"Rust\s+panic\s*@\s*(\S+?:\d+)(?::\d+)?")
+BOOM_RE = re.compile(r"\b" + re.escape(BOOM_MARKER))
+_BUG_RE = re.compile(re.escape(BUG_MARKER) + r"\s+(\S+?)!?$")
+# An oops in parse_panic's sense: BUG() shows as "invalid opcode" on x86.
 _OOPS_RE = re.compile(r"(?:Oops|invalid opcode)\s*:")
 
 
@@ -301,7 +238,7 @@ def parse_panic(text):
         "oops": False,
     }
     for index, msg in enumerate(msgs):
-        match = _RUST_PANIC_RE.search(msg)
+        match = RUST_PANIC_RE.search(msg)
         if match:
             result["rust_panic"] = True
             result["location"] = match.group(1)
@@ -309,7 +246,7 @@ def parse_panic(text):
             if index + 1 < len(msgs) and not _BUG_RE.search(msgs[index + 1]):
                 result["message"] = msgs[index + 1]
             continue
-        if _BOOM_RE.search(msg):
+        if BOOM_RE.search(msg):
             result["boom"] = True
         match = _BUG_RE.search(msg)
         if match:
@@ -322,9 +259,6 @@ def parse_panic(text):
     kernel = result["bug"] or result["oops"]
     result["confirmed"] = bool((driver and kernel) or (result["rust_panic"] and result["boom"]))
     return result
-
-
-PANIC_MARKERS = ("Rust panic @", "Boom!", "kernel BUG at")
 
 
 def panic_window(lines, before=5, limit=100):
@@ -341,78 +275,6 @@ def panic_window(lines, before=5, limit=100):
         return lines[-limit:]
     start = max(0, first - before)
     return lines[start:start + limit]
-
-
-# --- a serial console's log ----------------------------------------------------
-
-# Terminal escapes on a serial line: firmware and boot loaders clear the screen
-# (CSI "\x1b[2J"), set modes ("\x1b[?7l"), reset ("\x1bc"); OSC strings end in BEL.
-_ESCAPE_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_]|.?)")
-# Other C0 controls and DEL (a tab stays, CR/LF are split on before this).
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_CONSOLE_PANIC_RE = re.compile(r"Kernel panic - not syncing:.*")
-# The "---[ end Kernel panic - not syncing: ... ]---" trailer repeats the reason.
-_PANIC_TRAILER_RE = re.compile(r"\s*\]---\s*$")
-_CONSOLE_OOPS_RE = re.compile(r"(?:kernel BUG at |\bOops: |\bBUG: |\bgeneral protection fault\b).*")
-CONSOLE_LINES_LIMIT = 20
-
-
-def console_lines(text):
-    """Lines of a serial console log, without terminal escapes and control bytes.
-
-    A console log is what the machine wrote on its serial line: kernel messages
-    mixed with firmware output, boot loader screens and userspace writes, CRLF
-    line ends, and bytes that are not UTF-8 (decoded with replacement).
-    """
-    cleaned = []
-    for line in split_lines(text):
-        line = _CONTROL_RE.sub("", _ESCAPE_RE.sub("", line)).strip()
-        if line:
-            cleaned.append(line)
-    return cleaned
-
-
-def console_findings(text):
-    """What a console log says about a kernel that died.
-
-    Returns {'panic', 'oops', 'boom', 'location', 'lines'}: the first
-    "Kernel panic - not syncing: ..." line, the first oops line ("kernel BUG
-    at ...", "Oops: ...", "BUG: ...", "general protection fault ..."), the
-    first line with the driver's "Boom!" that is not the panic line, the
-    source location of the driver's "Rust panic @ FILE:LINE" line (each None
-    when absent), and those lines in the order they were written (at most
-    CONSOLE_LINES_LIMIT).  Lines are given as the kernel's messages: from the
-    marker on for panic and oops (a console line can start with whatever
-    userspace wrote before it), without the timestamp for the others.
-    """
-    result = {"panic": None, "oops": None, "boom": None, "location": None, "lines": []}
-
-    def note(key, line):
-        if result[key] is None:
-            result[key] = line
-            if line not in result["lines"] and len(result["lines"]) < CONSOLE_LINES_LIMIT:
-                result["lines"].append(line)
-
-    for line in console_lines(text):
-        message = strip_prefixes(line)
-        match = _CONSOLE_PANIC_RE.search(message)
-        if match:
-            note("panic", _PANIC_TRAILER_RE.sub("", match.group(0)).strip())
-            continue
-        match = _RUST_PANIC_RE.search(message)
-        if match:
-            if result["location"] is None:
-                result["location"] = match.group(1)
-                if len(result["lines"]) < CONSOLE_LINES_LIMIT:
-                    result["lines"].append(message[match.start():])
-            continue
-        match = _CONSOLE_OOPS_RE.search(message)
-        if match:
-            note("oops", match.group(0).strip())
-            continue
-        if _BOOM_RE.search(message):
-            note("boom", message)
-    return result
 
 
 # --- taint -------------------------------------------------------------------

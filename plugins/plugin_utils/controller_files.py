@@ -31,8 +31,8 @@ _KINDS = (
 class NotRegularFileError(OSError):
     """The path exists but is not a regular file (or is a symbolic link to nothing)."""
 
-    def __init__(self, path, kind):
-        super().__init__("%s is %s, not a regular file" % (path, kind))
+    def __init__(self, path, kind, message=None):
+        super().__init__(message or "%s is %s, not a regular file" % (path, kind))
         self.path = path
         self.kind = kind
 
@@ -60,7 +60,8 @@ def _dangling(path):
         target = os.readlink(path)
     except OSError:
         return None
-    return NotRegularFileError(path, "a symbolic link to %s, which does not exist" % target)
+    return NotRegularFileError(path, "a symbolic link to nothing",
+                               "%s is a symbolic link to %s, which does not exist" % (path, target))
 
 
 def open_regular(path):

@@ -8,8 +8,7 @@ import os
 
 import pytest
 from ansible_collections.rustkmod.roulette.plugins.lookup import cache_entry
-from conftest import make_lookup
-from test_cached_module import KO, write_entry
+from ansible_collections.rustkmod.roulette.tests.unit.plugins.lookup.lookup_helpers import KO, make_lookup, write_entry
 
 
 @pytest.fixture

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
-import yaml
-from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible_collections.rustkmod.roulette.plugins.lookup import console_panic
+from ansible_collections.rustkmod.roulette.tests.unit.plugins.lookup.lookup_helpers import make_lookup
 
 BOOT = (b"\x1bc\x1b[?7l\x1b[2JSeaBIOS (version 1.16.2-debian-1.16.2-1)\r\n"
         b"[    0.000000] Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org)\r\n"
@@ -24,14 +24,7 @@ PANIC = (b"[  123.456700] Rust panic @ src/roulette.rs:89\r\n"
 
 @pytest.fixture
 def lookup():
-    """The plugin as the loader sets it up: its options come from its DOCUMENTATION."""
-    name = "rustkmod.roulette.console_panic"
-    if not C.config.has_configuration_definition("lookup", name):
-        C.config.initialize_plugin_configuration_definitions(
-            "lookup", name, yaml.safe_load(console_panic.DOCUMENTATION)["options"])
-    plugin = console_panic.LookupModule()
-    plugin._load_name = name
-    return plugin
+    return make_lookup(console_panic, "rustkmod.roulette.console_panic")
 
 
 def test_size_then_findings_since_that_size(tmp_path, lookup):
@@ -99,3 +92,56 @@ def test_an_unreadable_log_is_an_error(tmp_path):
 def test_a_directory_is_an_error(tmp_path):
     with pytest.raises(AnsibleLookupError, match="cannot read the console log"):
         console_panic.read_console(str(tmp_path))
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path, within_seconds):
+    log = tmp_path / "serial.log"
+    os.mkfifo(log)
+    within_seconds(5)
+    for scan in (False, True):
+        with pytest.raises(AnsibleLookupError, match=r"cannot read the console log: %s is a FIFO \(named pipe\), not a regular file" % log):
+            console_panic.read_console(str(log), scan=scan)
+
+
+def test_a_dangling_symlink_is_refused_by_name(tmp_path):
+    log = tmp_path / "serial.log"
+    log.symlink_to(tmp_path / "vm1" / "serial.log")
+    with pytest.raises(AnsibleLookupError, match="cannot read the console log: %s is a symbolic link to %s, which does not exist$"
+                       % (log, tmp_path / "vm1" / "serial.log")):
+        console_panic.read_console(str(log))
+
+
+def test_a_symlink_to_a_log_is_read(tmp_path):
+    (tmp_path / "real.log").write_bytes(PANIC)
+    (tmp_path / "serial.log").symlink_to(tmp_path / "real.log")
+    assert console_panic.read_console(str(tmp_path / "serial.log"))["panic"] is not None
+
+
+# Lines a console can hold that make a backtracking regex take seconds to minutes
+# (64 KB each: firmware or userspace writing without a newline).
+ADVERSARIAL = {
+    "bracket_spaces_then_T": "[" + " " * 65534 + "T",
+    "bracket_space_repeated": "[ " * 32768,
+    "bracket_digits_and_spaces": "[" + "1 " * 32767,
+    "bracket_times_unclosed": "[" + "12:34:56 " * 7281,
+    "bracket_word_digit_colon": "[" + "a1:" * 21845,
+    "priority_prefixes": "<1>" * 21845,
+    "panic_line_ending_in_spaces": "Kernel panic - not syncing: " + " " * 65500 + "x",
+    "Survived_and_spaces": "Survived" + " " * 65528,
+    "escape_with_parameters": "\x1b[" + "0" * 65534,
+    "unterminated_OSC": "\x1b]" + "a" * 65534,
+    "Rust_panic_without_location": "Rust panic @ " + "a" * 65523,
+    "kernel_BUG_at_words": "kernel BUG at " + "a " * 32761,
+    "kmsg_header": "1,2,3," + "x" * 65530,
+    "syslog_host": "Nov 26 19:00:00 " + "h" * 65520,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_a_64kb_line_is_read_in_well_under_a_second(tmp_path, name):
+    log = tmp_path / "serial.log"
+    log.write_bytes(BOOT + ADVERSARIAL[name].encode("utf-8") + b"\r\n" + PANIC)
+    started = time.perf_counter()
+    found = console_panic.read_console(str(log))
+    assert time.perf_counter() - started < 1.0
+    assert found["location"] == "src/roulette.rs:89" and found["boom"] == "Boom!"
