@@ -11,7 +11,7 @@ name: load_plan
 short_description: Decide whether the roulette module must be loaded, reloaded or left as it is
 version_added: 1.1.0
 description:
-  - Compares the driver's state as C(rustkmod.roulette.roulette_info) read it with what is wanted:
+  - Compares the driver's state as C(rustkmod.roulette.roulette_info) read it with what is wanted,
     the module file that is (or is about to be) installed, identified by its C(version) (the driver's
     release and a hash of what it was built from), and the chance.
   - The decision never depends on whether this run copied a file, so a run that was cut short (a
@@ -81,15 +81,16 @@ def load_plan(info, module=None, chance=None):
         raise AnsibleFilterError("load_plan expects the roulette_info facts")
     if module is not None and not isinstance(module, dict):
         raise AnsibleFilterError("load_plan: the module must be a dict as module_file_info returns it")
-    wanted = _chance(chance)
+    wanted_chance = _chance(chance)
     if not info["loaded"]:
         return {"action": "load", "reason": "the driver is not loaded"}
-    wanted, loaded = module_id(module), module_id(info)
-    if wanted and loaded != wanted:
+    wanted_id, loaded_id = module_id(module), module_id(info)
+    if wanted_id and loaded_id != wanted_id:
         return {"action": "reload",
-                "reason": f"the loaded module ({loaded}) is not the installed one ({wanted})"}
-    if wanted is not None and info.get("chance") != wanted:
-        return {"action": "reload", "reason": f"the driver's chance is {info.get('chance')}, {wanted} is wanted"}
+                "reason": f"the loaded module ({loaded_id}) is not the installed one ({wanted_id})"}
+    if wanted_chance is not None and info.get("chance") != wanted_chance:
+        return {"action": "reload",
+                "reason": f"the driver's chance is {info.get('chance')}, {wanted_chance} is wanted"}
     return {"action": "none", "reason": "the installed module is loaded with the wanted chance"}
 
 

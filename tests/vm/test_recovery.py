@@ -51,17 +51,19 @@ def test_a_loaded_module_other_than_the_installed_one_is_replaced(host, ansible_
     name = host_name(host)
     load_driver(host, ansible_run, chance=0)
     installed = installed_module(host)
-    wanted = host.check_output("modinfo -F srcversion %s" % installed)
-    # The same module with another srcversion (same length): what an older build looks like.
-    other = "0" * len(wanted) if wanted != "0" * len(wanted) else "1" * len(wanted)
-    assert host.run("sed 's/srcversion=%s/srcversion=%s/' %s > /tmp/old-roulette.ko" % (wanted, other, installed)).rc == 0
+    wanted = host.check_output("modinfo -F version %s" % installed)
+    # The same module under another version (same length): what an older build looks like.
+    other = wanted[:-4] + ("0000" if not wanted.endswith("0000") else "1111")
+    assert host.run("python3 -c 'import sys; d = open(sys.argv[1], \"rb\").read(); "
+                    "open(sys.argv[4], \"wb\").write(d.replace(sys.argv[2].encode(), sys.argv[3].encode(), 1))' "
+                    "%s version=%s version=%s /tmp/old-roulette.ko" % (installed, wanted, other)).rc == 0
     assert host.run("modprobe -r roulette && insmod /tmp/old-roulette.ko chance=0").rc == 0
-    assert host.check_output("cat /sys/module/roulette/srcversion") == other
+    assert host.check_output("cat /sys/module/roulette/version") == other
 
     rc, report = ansible_run(["playbooks/site.yml", "--limit", name + ",roulette_build"],
                              extra_vars=dict(SITE, roulette_chance=0))
     assert rc == 0, failures(report, name)
-    assert host.check_output("cat /sys/module/roulette/srcversion") == wanted
+    assert host.check_output("cat /sys/module/roulette/version") == wanted
     assert node_numbers(host) == (registered_major(host), 0)
     assert spin_once(host).startswith("Survived")
 

@@ -97,16 +97,25 @@ def test_srcversion_of_the_loaded_module(host):
     assert facts(host)["srcversion"] is None
 
 
+def test_loaded_version(host):
+    host.write("sys/module/roulette/version", "1.1.0+b2981c0b6499dd11\n")
+    assert facts(host)["version"] == "1.1.0+b2981c0b6499dd11"
+    host.remove("sys/module/roulette/version")
+    assert facts(host)["version"] is None
+
+
 def test_installed_module_file(host):
     ko = host.path("lib/modules/6.1.0-27-amd64/extra/roulette.ko")
     os.makedirs(os.path.dirname(ko))
     data = make_elf([(".text", b"\x90" * 8), (".modinfo", modinfo(
-        license="GPL", srcversion="9F3C6B1D2E4A5F60718293A", vermagic="6.1.0-27-amd64 SMP mod_unload "))])
+        license="GPL", version="1.1.0+b2981c0b6499dd11", srcversion="9F3C6B1D2E4A5F60718293A",
+        vermagic="6.1.0-27-amd64 SMP mod_unload "))])
     with open(ko, "wb") as handle:
         handle.write(data)
     installed = facts(host, {"module_path": ko})["installed"]
     assert installed == {"path": ko, "exists": True, "regular": True, "size": len(data),
-                         "srcversion": "9F3C6B1D2E4A5F60718293A", "vermagic": "6.1.0-27-amd64 SMP mod_unload "}
+                         "srcversion": "9F3C6B1D2E4A5F60718293A", "version": "1.1.0+b2981c0b6499dd11",
+                         "vermagic": "6.1.0-27-amd64 SMP mod_unload "}
 
 
 def test_installed_module_default_path_follows_the_running_release(host):
@@ -117,7 +126,8 @@ def test_installed_module_default_path_follows_the_running_release(host):
 def test_installed_module_missing_empty_or_not_elf(host):
     ko = host.path("roulette.ko")
     assert facts(host, {"module_path": ko})["installed"] == {
-        "path": ko, "exists": False, "regular": False, "size": None, "srcversion": None, "vermagic": None}
+        "path": ko, "exists": False, "regular": False, "size": None, "srcversion": None, "version": None,
+        "vermagic": None}
     host.write("roulette.ko", "")
     installed = facts(host, {"module_path": ko})["installed"]
     assert installed["exists"] and installed["regular"] and installed["size"] == 0
