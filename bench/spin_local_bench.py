@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import stat
 import sys
@@ -119,6 +120,7 @@ def main():
                   f"module {min(modules):,.0f}..{max(modules):,.0f})")
     finally:
         os.unlink(answer_path)
+        shutil.rmtree(top)
 
 
 if __name__ == "__main__":
