@@ -53,10 +53,12 @@ def new_facts(params, check_mode):
 
 
 class SpinTally:
-    """Adds the runner's events to the facts.
+    """Adds the runner's events and counters to the facts.
 
     `record_spins`, `spins_limit` and `kernel_lines_limit` are the module's
-    options of the same names.
+    options of the same names.  Survived spins are counted from the runner's
+    totals (a counter per sampled value), not one by one: memory stays flat
+    however many spins are done, and only the listed spins are kept.
     """
 
     def __init__(self, facts, record_spins=True, spins_limit=1000, kernel_lines_limit=60):
@@ -64,32 +66,19 @@ class SpinTally:
         self.record_spins = record_spins
         self.spins_limit = spins_limit
         self.kernel_lines_limit = kernel_lines_limit
-        self._sum = 0
-        self._values = 0
+        self._listed_survivals = 0
+
+    @property
+    def listed(self):
+        """How many of the first spins the runner is to tell one by one."""
+        return self.spins_limit if self.record_spins else 0
 
     def record(self, event):
+        """One event of the runner: a listed survived spin, or a death, timeout or error."""
         facts = self.facts
         outcome = event["outcome"]
-        facts["spins_done"] += 1
-        keep = self.record_spins
         if outcome == "survived":
-            facts["survived"] += 1
-            value = event["value"]
-            if value is None:
-                facts["unparsed"] += 1
-            else:
-                values = facts["value_summary"]
-                if values["min"] is None or value < values["min"]:
-                    values["min"] = value
-                if values["max"] is None or value > values["max"]:
-                    values["max"] = value
-                values["histogram"][min(max(value, 0), 99) // 10] += 1
-                self._sum += value
-                self._values += 1
-                facts["chance_seen"] = event.pop("chance", None)
-            if keep and len(facts["spins"]) >= self.spins_limit:
-                facts["spins_truncated"] = True
-                keep = False
+            self._listed_survivals += 1
         elif outcome == "died":
             facts["died"] += 1
             lines = panic_window(event.pop("kernel_lines", []), limit=self.kernel_lines_limit)
@@ -111,17 +100,29 @@ class SpinTally:
             facts["timeouts"] += 1
         else:
             facts["errors"] += 1
-        if keep:
+        if self.record_spins:
             facts["spins"].append(event)
 
-    def finish(self, reason, stuck, elapsed):
-        """The totals once spinning has stopped."""
+    def finish(self, reason, stuck, elapsed, totals):
+        """The totals once spinning has stopped; `totals` are the runner's counters."""
         facts = self.facts
+        values = totals["values"]
+        parsed = sum(values)
+        facts["unparsed"] = totals["unparsed"]
+        facts["survived"] = parsed + totals["unparsed"]
+        facts["spins_done"] = facts["survived"] + facts["died"] + facts["timeouts"] + facts["errors"]
+        facts["spins_truncated"] = bool(self.record_spins and facts["survived"] > self._listed_survivals)
+        facts["chance_seen"] = totals["chance"]
+        summary = facts["value_summary"]
+        summary["histogram"] = [sum(values[start:start + 10]) for start in range(0, 100, 10)]
+        if parsed:
+            present = [value for value, times in enumerate(values) if times]
+            summary["min"] = present[0]
+            summary["max"] = present[-1]
+            summary["mean"] = round(sum(value * times for value, times in enumerate(values)) / float(parsed), 3)
         facts["stop_reason"] = reason
         facts["stuck_workers"] = stuck
         facts["elapsed"] = round(elapsed, 6)
         done = facts["spins_done"]
         facts["spins_per_second"] = round(done / elapsed, 1) if elapsed > 0 else 0.0
         facts["observed_death_rate"] = round(facts["died"] / float(done), 6) if done else 0.0
-        if self._values:
-            facts["value_summary"]["mean"] = round(self._sum / float(self._values), 3)

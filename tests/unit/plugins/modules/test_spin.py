@@ -352,3 +352,27 @@ def test_chatty_kernel_log_keeps_the_oops(host, exits):
     death = facts["first_death"]
     assert death["confirmed"] is True and len(death["kernel_lines"]) == 10
     assert "noise" in death["kernel_lines"][0] and "Rust panic @" in death["kernel_lines"][5]
+
+
+def test_memory_stays_flat_for_many_spins(host, exits):
+    """Survived spins are counters, not one dict each: 300,000 spins hold no more than 10."""
+    import tracemalloc
+
+    constant = answer(42)
+
+    def reader(path, n):
+        return constant
+
+    def peak(count):
+        tracemalloc.start()
+        try:
+            _changed, facts = run(host, {"count": count, "spins_limit": 10, "confirm_deaths": False}, reader=reader)
+            return tracemalloc.get_traced_memory()[1], facts
+        finally:
+            tracemalloc.stop()
+
+    small, _facts = peak(10)
+    large, facts = peak(300_000)
+    assert facts["survived"] == 300_000 and len(facts["spins"]) == 10 and facts["spins_truncated"] is True
+    assert facts["value_summary"]["histogram"][4] == 300_000
+    assert large < small + 256 * 1024, (small, large)
