@@ -7,6 +7,8 @@ __init__.py for which module holds what, and molecule/shared/README.md for the c
   image SUITE         build or reuse the base image of a Debian release
   up NAME --suite S   boot one VM (or several with --spec FILE) and wait for SSH
   down NAME | --all   stop VMs and remove every trace of them
+  poweroff NAME       pull the plug on a VM, keeping its disk and state
+  start NAME          boot a powered-off VM again from its disk and wait for SSH
   list                show the running instances
   inventory           write an Ansible inventory of the running instances
   status NAME         running / ssh-unreachable / dead, and whether the guest panicked

@@ -110,29 +110,72 @@ def cmd_up(args) -> int:
             f"not enough memory: {len(fresh)} VM(s) ask {sum(fresh)} MiB (+{QEMU_OVERHEAD_MIB}"
             f" MiB each for QEMU), {avail} MiB available, {HOST_RESERVE_MIB} kept for the host"
         )
+    boot_all([s.name for s in specs], lambda spec: instance.instance_up(spec, sdir, args.timeout, check_memory=False), specs)
+    return 0
+
+
+def boot_all(names: list[str], boot_one, items: list) -> None:
+    """Boot items in parallel threads; print one JSON line per VM that came up, in the
+    order given, then fail naming each VM that did not."""
     results: dict[str, dict] = {}
     errors: dict[str, str] = {}
 
-    def boot(spec: Spec) -> None:
+    def boot(name: str, item) -> None:
         try:
-            results[spec.name] = instance.instance_up(spec, sdir, args.timeout, check_memory=False)
+            results[name] = boot_one(item)
         except LabError as exc:
-            errors[spec.name] = str(exc)
+            errors[name] = str(exc)
         except Exception as exc:  # noqa: BLE001 - reported with the instance's name
-            errors[spec.name] = f"{type(exc).__name__}: {exc}"
+            errors[name] = f"{type(exc).__name__}: {exc}"
 
-    threads = [threading.Thread(target=boot, args=(s,)) for s in specs]
+    threads = [threading.Thread(target=boot, args=(n, i)) for n, i in zip(names, items)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    for spec in specs:
-        if spec.name in results:
-            print(json.dumps(public_view(results[spec.name])), flush=True)
+    for name in names:
+        if name in results:
+            print(json.dumps(public_view(results[name])), flush=True)
     if errors:
         for msg in errors.values():
             log(msg)
-        raise LabError(f"{len(errors)} of {len(specs)} VM(s) failed to come up")
+        raise LabError(f"{len(errors)} of {len(names)} VM(s) failed to come up")
+
+
+def cmd_poweroff(args) -> int:
+    sdir = state_dir(args.state_dir)
+    if not args.name:
+        raise LabError("poweroff needs NAME...")
+    for name in args.name:
+        idir = sdir / instance.check_name(name)
+        was_on = instance.pid_is_ours(instance.read_pid(idir), str(idir))
+        inst = instance.power_off(idir)
+        log(f"{name}: {'powered off' if was_on else 'was off'}; its disk is kept: `lab.py start {name}` boots it again")
+        print(json.dumps({"name": name, "state": "off", "disk": str(disk_path(idir)), "serial_log": str(idir / "serial.log"), "boots": inst.get("boots", 1)}))
+    return 0
+
+
+def cmd_start(args) -> int:
+    sdir = state_dir(args.state_dir)
+    if not args.name:
+        raise LabError("start needs NAME...")
+    names = [instance.check_name(n) for n in args.name]
+    if len(set(names)) != len(names):
+        raise LabError("instance names must be distinct")
+    stopped = []
+    for name in names:
+        inst = instance.load_instance(sdir / name)
+        if inst is None:
+            raise LabError(f"no instance {name} in {sdir}: `lab.py up {name} --suite SUITE` makes one")
+        if not instance.pid_is_ours(inst.get("pid"), str(sdir / name)):
+            stopped.append(int(inst.get("memory", DEFAULT_MEMORY)))
+    avail = mem_available_mib()
+    if not memory_fits(stopped, avail):
+        raise LabError(
+            f"not enough memory: {len(stopped)} VM(s) ask {sum(stopped)} MiB (+{QEMU_OVERHEAD_MIB}"
+            f" MiB each for QEMU), {avail} MiB available, {HOST_RESERVE_MIB} kept for the host"
+        )
+    boot_all(names, lambda name: instance.instance_start(name, sdir, args.timeout, check_memory=False), names)
     return 0
 
 
@@ -167,7 +210,8 @@ def cmd_list(args) -> int:
     print(f"{'NAME':<16} {'SUITE':<9} {'PORT':>5} {'PID':>8} {'ALIVE':<5} KERNEL")
     for inst in insts:
         alive = instance.pid_is_ours(inst.get("pid"), str(sdir / inst["name"]))
-        print(f"{inst['name']:<16} {inst['suite']:<9} {inst['port']:>5} {inst['pid']!s:>8} {'yes' if alive else 'no':<5} {inst['kernel_release']}")
+        shown = "yes" if alive else "off" if inst.get("power") == "off" else "no"
+        print(f"{inst['name']:<16} {inst['suite']:<9} {inst['port']:>5} {inst['pid']!s:>8} {shown:<5} {inst['kernel_release']}")
     return 0
 
 
@@ -262,6 +306,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--all", action="store_true")
     sp.set_defaults(func=cmd_down)
 
+    sp = with_state(sub.add_parser("poweroff", help="pull the plug: kill QEMU at once, keep the disk and state"))
+    sp.add_argument("name", nargs="+")
+    sp.set_defaults(func=cmd_poweroff)
+
+    sp = with_state(sub.add_parser("start", help="boot powered-off VM(s) from their kept disk and wait for SSH"))
+    sp.add_argument("name", nargs="+")
+    sp.add_argument(
+        "--timeout",
+        type=int,
+        default=int(os.environ.get("ROULETTE_LAB_BOOT_TIMEOUT", DEFAULT_BOOT_TIMEOUT)),
+        help="seconds to wait for SSH",
+    )
+    sp.set_defaults(func=cmd_start)
+
     sp = with_state(sub.add_parser("list", help="show instances"))
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_list)
@@ -271,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--group", default="roulette")
     sp.set_defaults(func=cmd_inventory)
 
-    sp = with_state(sub.add_parser("status", help="running / ssh-unreachable / dead, panics"))
+    sp = with_state(sub.add_parser("status", help="running / ssh-unreachable / off / dead, panics"))
     sp.add_argument("name", nargs="*")
     sp.set_defaults(func=cmd_status)
 

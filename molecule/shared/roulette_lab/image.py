@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -231,9 +232,34 @@ def paths_in_use() -> str:
     return "\n".join(seen)
 
 
+def overlay_backing_file(path: Path) -> str | None:
+    """The backing file a qcow2 overlay names in its header (offset 8: its offset, be64;
+    offset 16: its length, be32), or None."""
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(20)
+            if len(header) < 20 or header[:4] != b"QFI\xfb":
+                return None
+            offset, size = struct.unpack(">QI", header[8:20])
+            if not offset or not 0 < size <= 4096:
+                return None
+            fh.seek(offset)
+            return fh.read(size).decode(errors="replace")
+    except OSError:
+        return None
+
+
+def overlays_backing_files() -> str:
+    """The images every VM disk in the cache is an overlay of: a powered-off VM boots from
+    its image again, though no process shows it now."""
+    disks = cache_dir() / "disks"
+    return "\n".join(filter(None, (overlay_backing_file(p) for p in disks.glob("*/*.qcow2"))))
+
+
 def prune_images(suite: str, keep: Path) -> None:
-    """Remove older builds of a suite that no running VM boots from."""
-    in_use = paths_in_use()
+    """Remove older builds of a suite that no VM boots from: neither a running one nor one
+    whose disk is kept (a powered-off VM)."""
+    in_use = paths_in_use() + "\n" + overlays_backing_files()
     for old in (cache_dir() / "images").glob(f"{suite}-*"):
         if old != keep and old.is_dir() and f"{old}/" not in in_use:
             shutil.rmtree(old, ignore_errors=True)

@@ -116,7 +116,10 @@ def qemu_command(spec: Spec, image: Image, idir: Path, port: int, machine_id: st
         str(image.initrd),
         "-append",
         kernel_cmdline(spec.name, machine_id, os.environ.get("ROULETTE_LAB_KERNEL_ARGS", "")),
-        # The overlay is thrown away with the VM: no need to flush it to disk.
+        # cache=unsafe: the host never syncs the overlay to its own disk. A guest's flush
+        # still hands QEMU's cached data and qcow2 metadata to the host's page cache, so a
+        # VM killed by `lab.py poweroff` keeps all it had flushed, as a disk after a power
+        # cut; only a crash of the host itself would lose more.
         "-drive",
         f"file={disk_path(idir)},if=virtio,format=qcow2,cache=unsafe,discard=unmap",
         "-netdev",
