@@ -91,7 +91,8 @@ def qemu_command(spec: Spec, image: Image, idir: Path, port: int, machine_id: st
     if spec.accel == "kvm":
         accel = ["-accel", "kvm", "-cpu", "host"]
     else:
-        # A stock Debian kernel hangs under this host's KVM (see shared/ENVIRONMENT.md).
+        # Where /dev/kvm is a PVM hypervisor (this project's machines) a stock Debian kernel
+        # hangs in its decompressor under KVM: TCG is the default (ROULETTE_LAB_ACCEL).
         accel = ["-accel", "tcg,thread=multi", "-cpu", "max"]
     return [
         "qemu-system-x86_64",
