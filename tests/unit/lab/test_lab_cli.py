@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""roulette_lab.cli and the lab.py entry point: the commands scripts and playbooks call."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from roulette_lab import cli, instance
+
+yaml = pytest.importorskip("yaml")
+
+LAB_PY = Path(__file__).resolve().parents[3] / "molecule" / "shared" / "lab.py"
+
+
+def test_lab_py_runs_the_package_from_anywhere(tmp_path):
+    res = subprocess.run([sys.executable, str(LAB_PY), "--help"], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert res.stdout.startswith("usage: lab.py")
+    for command in ("image", "up", "down", "list", "inventory", "status", "ssh", "chroot"):
+        assert command in res.stdout
+
+
+def test_errors_are_one_line_on_stderr_with_exit_1(tmp_path):
+    res = subprocess.run(
+        [sys.executable, str(LAB_PY), "up", "bad_name", "--state-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 1
+    assert res.stdout == ""
+    assert res.stderr.startswith("lab: error: bad instance name 'bad_name'")
+
+
+def write_instance(sdir, inst):
+    (sdir / inst["name"]).mkdir()
+    (sdir / inst["name"] / "instance.json").write_text(json.dumps(inst))
+
+
+def lab_instance(sdir, name, port):
+    return {
+        "name": name,
+        "host": "127.0.0.1",
+        "port": port,
+        "user": "roulette",
+        "key": "/k",
+        "suite": "bookworm",
+        "kernel_release": "6.1.0-56-amd64",
+        "serial_log": str(sdir / name / "serial.log"),  # as launch() writes it
+    }
+
+
+def test_inventory_command_writes_only_live_instances(tmp_path, monkeypatch):
+    for name, port in (("live", 10022), ("gone", 10023)):
+        write_instance(tmp_path, lab_instance(tmp_path, name, port))
+    monkeypatch.setattr(instance, "pid_is_ours", lambda pid, marker: marker.endswith("live"))
+    out = tmp_path / "inv.yml"
+    args = argparse.Namespace(state_dir=str(tmp_path), output=str(out), group="roulette")
+    assert cli.cmd_inventory(args) == 0
+    hosts = yaml.safe_load(out.read_text())["all"]["children"]["roulette"]["hosts"]
+    assert list(hosts) == ["live"]
+    assert hosts["live"]["roulette_console_log"] == str(tmp_path / "live" / "serial.log")
+
+
+def test_spec_file_defaults(tmp_path, monkeypatch):
+    monkeypatch.delenv("ROULETTE_LAB_ACCEL", raising=False)
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps([{"name": "a"}, {"name": "b", "suite": "trixie", "memory": 1024, "cpus": 1}]))
+    args = argparse.Namespace(spec=str(spec_file), accel=None, name=[])
+    specs = cli.load_specs(args)
+    assert specs[0] == cli.Spec("a", "bookworm", cli.DEFAULT_MEMORY, cli.DEFAULT_CPUS, "tcg")
+    assert specs[1] == cli.Spec("b", "trixie", 1024, 1, "tcg")
+
+
+def test_up_prints_only_the_public_keys():
+    inst = {"name": "a", "port": 10022, "state_dir": "/s/a", "disk": "/d/a.qcow2", "boot_seconds": 30.1}
+    assert cli.public_view(inst) == {"name": "a", "port": 10022, "boot_seconds": 30.1}
+
+
+def test_status_of_an_unknown_vm_is_absent(tmp_path, capsys):
+    args = argparse.Namespace(state_dir=str(tmp_path), name=["nobody"])
+    assert cli.cmd_status(args) == 0
+    assert json.loads(capsys.readouterr().out) == {"name": "nobody", "state": "absent", "panic": False, "oops": False}
