@@ -17,8 +17,8 @@ import pytest
 from chromium import Chromium, find_chromium
 
 CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's package (apt-get install chromium), "
-                                                          "as scripts/setup.sh does")
+NO_CHROMIUM = "no chromium: install Debian's package (apt-get install chromium), as scripts/setup.sh does"
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 pytest.importorskip("websocket", reason="websocket-client is not installed: pip install -r requirements.txt")
 
 from ansible_collections.rustkmod.roulette.plugins.plugin_utils.report_data import build_report  # noqa: E402

@@ -91,7 +91,7 @@ def record(kind, rng, index, chance=5, count=30):
         lines = ["Rust panic @ src/roulette.rs:89", "Boom!", PANIC_LINE, f"---[ end {PANIC_LINE} ]---"]
         return dict(base, outcome="unreachable", msg="Failed to connect to the host via ssh: Timeout, server not responding.",
                     console={"panic": PANIC_LINE, "oops": None, "boom": "Boom!", "location": "src/roulette.rs:89",
-                                      "lines": lines, "path": f"/lab/h{index}/serial.log", "size": 90210, "offset": 81000})
+                             "lines": lines, "path": f"/lab/h{index}/serial.log", "size": 90210, "offset": 81000})
     if kind == "lost":
         return dict(base, outcome="unreachable", msg=UNREACHABLE_MSG, console={})
     if kind == "failed":
