@@ -51,6 +51,9 @@ MEASURE = r"""
   }
   const labels = [...document.querySelectorAll('.xlabel')].map((el) => el.getBoundingClientRect());
   const overlapping = labels.filter((r, i) => i && r.left < labels[i - 1].right - 0.5).length;
+  // Every bar of the histogram stands on the same baseline, which is the axis' zero.
+  const baselines = [...new Set([...document.querySelectorAll('#first-deaths .area')].map((el) => Math.round(el.getBoundingClientRect().bottom)))];
+  const zero = [...document.querySelectorAll('#first-deaths .tick')].map((el) => Math.round(el.getBoundingClientRect().top)).pop();
   const tiles = {};
   for (const tile of document.querySelectorAll('.tile')) {
     const r = tile.getBoundingClientRect();
@@ -64,7 +67,7 @@ MEASURE = r"""
   }
   const top = (selector) => { const el = document.querySelector(selector); return el ? el.getBoundingClientRect().top + scrollY : null; };
   const nav = performance.getEntriesByType('navigation')[0];
-  return {scrollWidth: document.documentElement.scrollWidth, clipped, outside, overlapping, tiles, rows, visibleRows,
+  return {scrollWidth: document.documentElement.scrollWidth, clipped, outside, overlapping, baselines, zero, tiles, rows, visibleRows,
           tilesTop: top('.tiles'), chartTop: top('#first-deaths'), tableTop: top('tbody'),
           loadMs: nav.loadEventEnd - nav.startTime, height: document.documentElement.scrollHeight,
           resources: performance.getEntriesByType('resource').map((r) => r.name)};
@@ -112,6 +115,7 @@ def test_the_page_fits_1280_px_and_shows_every_status(browser, pages, n):
         browser.screenshot(os.path.join(SHOTS, f"report-{n}.png"), full_page=True)
     assert seen["scrollWidth"] <= WIDTH, seen["scrollWidth"]
     assert seen["clipped"] == [] and seen["outside"] == [] and seen["overlapping"] == 0, seen
+    assert len(seen["baselines"]) == 1 and abs(seen["baselines"][0] - seen["zero"]) <= 1, (seen["baselines"], seen["zero"])
     assert seen["resources"] == []  # self-contained: nothing fetched
     statuses = {status for status, tile in seen["tiles"].items() if int(tile["count"]) > 0}
     assert statuses == EXPECTED_STATUSES[n]
