@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Prepare this checkout: system packages (QEMU, mmdebstrap, ssh), a Python >= 3.12
+# Prepare this checkout: system packages (QEMU, mmdebstrap, ssh, and Chromium for the
+# report page's browser tests), a Python >= 3.12
 # virtualenv in .venv with ansible-core and the test tools, and the checkout linked
 # into .venv/collections as the collection rustkmod.roulette.
 # Safe to run again: every step is skipped when already done.
@@ -8,7 +9,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-APT_PACKAGES=(qemu-system-x86 qemu-utils mmdebstrap openssh-client e2fsprogs rsync)
+APT_PACKAGES=(qemu-system-x86 qemu-utils mmdebstrap openssh-client e2fsprogs rsync chromium)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# The project's test command: lint, unit tests, ansible-test, the driver's build
-# checks, and the molecule scenarios that boot real VMs.
+# The project's test command: lint, unit tests, the report page in a real browser,
+# ansible-test, the driver's build checks, and the molecule scenarios that boot real VMs.
 #   scripts/test.sh                 everything (scenarios from $ROULETTE_SCENARIOS)
 #   scripts/test.sh --no-vm         everything that needs no VM
 #   scripts/test.sh --scenario fleet   one molecule scenario (repeatable)
@@ -51,6 +51,7 @@ stage "ruff" ruff check plugins tests molecule bench
 stage "ansible-lint (production profile)" ansible-lint --profile production --offline
 stage "role docs match argument specs" .venv/bin/python scripts/role_docs.py --check
 stage "unit tests" python -m pytest -q -p no:testinfra tests/unit
+stage "report page in headless Chromium (tests/browser)" python -m pytest -q -rs -p no:testinfra tests/browser
 stage "playbooks on the controller (preflight, package selection)" python -m pytest -q -p no:testinfra tests/integration
 stage "ansible-test sanity and units" scripts/ansible_test.sh
 stage "collection build has no build output" scripts/check_collection_build.sh

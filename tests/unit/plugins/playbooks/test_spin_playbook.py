@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,7 +53,7 @@ def stub_collection(top, stub_spin):
     """A collection tree under top: the checkout's plugins, with spin replaced by stub_spin."""
     coll = top / "ansible_collections" / "rustkmod" / "roulette"
     (coll / "plugins" / "modules").mkdir(parents=True)
-    for folder in ("module_utils", "plugin_utils", "lookup", "filter"):
+    for folder in ("module_utils", "plugin_utils", "lookup", "filter", "action"):
         (coll / "plugins" / folder).symlink_to(REPO / "plugins" / folder)
     (coll / "roles").symlink_to(REPO / "roles")
     (coll / "plugins" / "modules" / "fleet_report.py").symlink_to(REPO / "plugins" / "modules" / "fleet_report.py")
@@ -146,3 +147,13 @@ def test_a_limit_without_localhost_is_told_it_gets_no_report(tmp_path, collectio
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert ("leaves out localhost" in proc.stdout) is warned
     assert (report is not None) is reported
+
+
+def test_spin_yml_records_raw_outcomes_and_decides_no_status():
+    """A host's status is decided in Python (host_status, through fleet_report and the host_outcome
+    filter); spin.yml only records what Ansible reported. No status is set in its Jinja or YAML."""
+    text = PLAYBOOK.read_text()
+    assert not re.search(r"""['"]?\bstatus['"]?\s*:""", text), "spin.yml sets a status"
+    records = re.findall(r"roulette_spin_record:\n((?:\s{14,}.*\n)+)", text)
+    assert len(records) == 3 and all("outcome:" in record for record in records)
+    assert "rustkmod.roulette.host_outcome" in text and "rustkmod.roulette.fleet_report" in text
