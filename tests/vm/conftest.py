@@ -115,9 +115,42 @@ def loaded_chance(host):
     return int(chance.content_string) if chance.exists else None
 
 
+LAB = ROOT / "molecule" / "shared" / "lab.py"
+
+
+def lab(*args, timeout=900):
+    """Run lab.py (the VM lab) and return its stdout; the lab's state dir comes from the environment."""
+    done = subprocess.run([sys.executable, str(LAB)] + list(args), capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, (args, done.stderr[-2000:])
+    return done.stdout
+
+
+def lab_state(name):
+    """The lab's view of a VM (state running / ssh-unreachable / dead / off / absent, panic, oops)."""
+    return json.loads(lab("status", name).splitlines()[0])
+
+
+def power_cycle(name):
+    """Pull the plug and boot the same disk again: what a host that panicked, was powered off or
+    had module loading switched off until reboot needs."""
+    lab("poweroff", name)
+    lab("start", name)
+
+
+def usable(host):
+    """A host a test can start from: its VM runs and answers, and it can load modules. A test that
+    left it powered off, panicked or with kernel.modules_disabled=1 is undone here."""
+    name = host_name(host)
+    if lab_state(name)["state"] in ("off", "dead", "ssh-unreachable"):
+        power_cycle(name)
+    if host.run("cat /proc/sys/kernel/modules_disabled").stdout.strip() == "1":
+        power_cycle(name)
+
+
 def load_driver(host, ansible_run, chance):
     """The driver installed, freshly loaded at `chance` and its node made for its major, by hand
     (as a user would), or with site.yml when no module is installed yet."""
+    usable(host)
     if not host.file(installed_module(host)).exists:
         rc, report = ansible_run(["playbooks/site.yml", "--limit", host_name(host) + ",roulette_build"],
                                  extra_vars=dict(SITE, roulette_chance=chance))
