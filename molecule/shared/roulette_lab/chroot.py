@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 from .common import RECIPE_VERSION, LabError, cache_dir, flocked, log, mmdebstrap_mode, mounts_under, recipe_hash, require_tools, run_logged
-from .debian import sources_for
+from .debian import annotate_sources, sources_for
 
 # A build chroot on the controller only needs what Ansible and apt need.
 CHROOT_PACKAGES = ("ca-certificates", "python3")
@@ -75,6 +75,7 @@ def build_chroot(suite: str, dest: Path) -> Path:
         raise LabError(f"{dest} exists and is not this lab's {suite} chroot: remove it first")
     dest.mkdir(parents=True, exist_ok=True)
     subprocess.run(["tar", "-C", str(dest), "--numeric-owner", "-xpf", str(tarball)], check=True)
+    annotate_sources(dest, suite)
     # apt inside the chroot resolves names like the controller does.
     with contextlib.suppress(OSError):
         (dest / "etc/resolv.conf").unlink()

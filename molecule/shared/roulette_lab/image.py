@@ -32,19 +32,27 @@ from .common import (
     run_logged,
     sh_quote,
 )
-from .debian import sources_for
+from .debian import annotate_sources, sources_for
 from .ssh import ensure_key
 
 # What every guest has. Kernel headers and Rust are the roles' job, not the image's.
 IMAGE_PACKAGES = (
     "ca-certificates",
     "dbus",
+    # customize.sh makes a small initramfs with initramfs-tools (MODULES=list); without
+    # this, forky's kernel brings dracut, Debian's default initramfs generator since forky.
+    "initramfs-tools",
     "iproute2",
     "kmod",
     "libnss-myhostname",
     "linux-image-amd64",
+    # systemd's own mount units (/tmp, /dev/mqueue, ...) and remount-fs run mount(8), which is
+    # not Essential any more in forky: without it they fail at every boot.
+    "mount",
     "netbase",
     "openssh-server",
+    # useradd, for customize.sh: forky no longer pulls it in through openssh-server.
+    "passwd",
     "python3",
     "sudo",
     "systemd-sysv",
@@ -172,6 +180,7 @@ def build_image(suite: str, rebuild: bool = False, older_than: float | None = No
                 ],
                 logfile,
             )
+            annotate_sources(rootfs, suite)
             modules = sorted(p.name for p in (rootfs / "lib/modules").iterdir())
             if len(modules) != 1:
                 raise LabError(f"expected one kernel in the image, found {modules}")

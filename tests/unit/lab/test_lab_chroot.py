@@ -46,3 +46,7 @@ def test_remove_stops_while_something_stays_mounted(tmp_path, monkeypatch):
     with pytest.raises(common.LabError, match="still mounted"):
         chroot.remove_chroot(dest)
     assert (dest / "dev").is_dir()
+
+
+def test_forky_chroot_uses_forkys_sources():
+    assert chroot.chroot_recipe("forky")["sources"] == debian.sources_for("forky")

@@ -85,3 +85,9 @@ def test_status_of_an_unknown_vm_is_absent(tmp_path, capsys):
     args = argparse.Namespace(state_dir=str(tmp_path), name=["nobody"])
     assert cli.cmd_status(args) == 0
     assert json.loads(capsys.readouterr().out) == {"name": "nobody", "state": "absent", "panic": False, "oops": False}
+
+
+@pytest.mark.parametrize("command", [["image", "forky"], ["chroot", "forky", "--dest", "/x"], ["up", "vm", "--suite", "forky"]])
+def test_forky_is_accepted_where_a_suite_is(command):
+    args = cli.build_parser().parse_args(command)
+    assert "forky" in (args.suite if isinstance(args.suite, list) else [args.suite])

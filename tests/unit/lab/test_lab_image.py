@@ -136,3 +136,21 @@ def test_prune_keeps_the_new_build_and_images_running_vms_boot_from(cache, monke
     monkeypatch.setattr(image, "paths_in_use", lambda: f"qemu-system-x86_64 -kernel {images}/bookworm-running/vmlinuz")
     image.prune_images("bookworm", keep=images / "bookworm-new")
     assert sorted(p.name for p in images.iterdir()) == ["bookworm-new", "bookworm-running", "trixie-old"]
+
+
+@pytest.mark.parametrize(
+    ("package", "why"),
+    [
+        ("passwd", "useradd, run by customize.sh"),
+        ("initramfs-tools", "update-initramfs and MODULES=list, used by customize.sh (forky's kernel would bring dracut)"),
+        ("mount", "mount(8), run by systemd's mount units at boot (not Essential in forky)"),
+    ],
+)
+def test_image_lists_what_forky_no_longer_brings_by_itself(package, why):
+    assert package in image.IMAGE_PACKAGES, why
+
+
+def test_forky_recipe_carries_forkys_sources():
+    recipe = image.image_recipe("forky", KEY, "8G")
+    assert recipe["suite"] == "forky"
+    assert all("[check-valid-until=no]" in line for line in recipe["sources"])
