@@ -16,6 +16,7 @@ node and the module file are given as full paths (they are options).
 from __future__ import annotations
 
 import grp
+import hashlib
 import os
 import pwd
 import stat
@@ -209,9 +210,36 @@ class DriverState(HostFiles):
         return os.path.join("/lib/modules", self.kernel_release(), "extra", f"{DRIVER_NAME}.ko")
 
     @staticmethod
-    def installed(path):
-        """The module file at `path` (not followed when a symlink) and its .modinfo."""
-        info = {"path": path, "exists": False, "regular": False, "size": None,
+    def paths(paths):
+        """{path: type} of each path (lstat: a symlink is a symlink), type None when nothing is there."""
+        found = {}
+        for path in paths or ():
+            try:
+                found[path] = node_type(os.lstat(path).st_mode)
+            except (OSError, ValueError):
+                found[path] = None
+        return found
+
+    @staticmethod
+    def sha256(path):
+        """SHA-256 of a regular file (not followed when a symlink), or None."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(path, flags)
+        except (OSError, ValueError):
+            return None
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    @classmethod
+    def installed(cls, path):
+        """The module file at `path` (not followed when a symlink), its .modinfo and its SHA-256."""
+        info = {"path": path, "exists": False, "regular": False, "size": None, "sha256": None,
                 "srcversion": None, "version": None, "vermagic": None}
         try:
             st = os.lstat(path)
@@ -225,11 +253,12 @@ class DriverState(HostFiles):
             info["srcversion"] = first(modinfo, "srcversion")
             info["version"] = first(modinfo, "version")
             info["vermagic"] = first(modinfo, "vermagic")
+            info["sha256"] = cls.sha256(path)
         return info
 
     # -- everything ------------------------------------------------------------
 
-    def facts(self, device, module_path=None):
+    def facts(self, device, module_path=None, paths=None):
         """All of it, as the roulette_info module returns it."""
         loaded = self.loaded()
         params = self.parameters() if loaded else {}
@@ -245,6 +274,7 @@ class DriverState(HostFiles):
             "srcversion": self.srcversion() if loaded else None,
             "version": self.version() if loaded else None,
             "installed": self.installed(module_path or self.default_module_path()),
+            "paths": self.paths(paths),
             "device": device,
             "node": self.node(device, devices),
             "taint": self.taint(),

@@ -30,6 +30,13 @@ options:
       - When not set, C(/lib/modules/RELEASE/extra/roulette.ko) of the running kernel's release
         (where the kmod_load role installs it).
     type: path
+  paths:
+    description:
+      - More paths to look at (C(lstat), nothing is read); their types are in RV(ansible_facts.roulette_info.paths).
+      - The kmod_load role passes the files it may have installed, so that one call tells it what is there.
+    type: list
+    elements: path
+    default: []
 extends_documentation_fragment:
   - rustkmod.roulette.attributes.facts
 attributes:
@@ -139,6 +146,9 @@ ansible_facts:
               description: The C(srcversion) in the file's C(.modinfo) section, null when absent or not an ELF file.
               type: str
               sample: 9F3C6B1D2E4A5F60718293A
+            sha256:
+              description: SHA-256 of the regular file, null otherwise.
+              type: str
             version:
               description: The C(version) in the file's C(.modinfo) section (see RV(ansible_facts.roulette_info.version)).
               type: str
@@ -147,6 +157,12 @@ ansible_facts:
               description: The C(vermagic) in the file's C(.modinfo) section, null when absent or not an ELF file.
               type: str
               sample: 6.1.0-27-amd64 SMP preempt mod_unload modversions
+        paths:
+          description:
+            - What is at each path of O(paths) (C(lstat)), V(null) when nothing is there.
+            - One of V(char), V(block), V(file), V(directory), V(symlink), V(fifo), V(socket), V(other).
+          type: dict
+          sample: {"/etc/systemd/system/roulette-node.service": "file", "/etc/modprobe.d/roulette.conf": null}
         node:
           description:
             - The device node, looked at with C(lstat) (a symlink is not followed). C(exists) (anything at the path,
@@ -216,6 +232,7 @@ def build_module():
         argument_spec={
             "device": {"type": "path", "default": f"/dev/{DEVICE_NAME}"},
             "module_path": {"type": "path"},
+            "paths": {"type": "list", "elements": "path", "default": []},
         },
         supports_check_mode=True,
     )
@@ -223,7 +240,7 @@ def build_module():
 
 def gather(params, root="/"):
     """The facts; `root` lets tests point the reads of /proc and /sys at a fake tree."""
-    return DriverState(root).facts(params["device"], params["module_path"])
+    return DriverState(root).facts(params["device"], params["module_path"], params.get("paths"))
 
 
 def main():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import stat
@@ -113,6 +114,7 @@ def test_installed_module_file(host):
     with open(ko, "wb") as handle:
         handle.write(data)
     installed = facts(host, {"module_path": ko})["installed"]
+    assert installed.pop("sha256") == hashlib.sha256(data).hexdigest()
     assert installed == {"path": ko, "exists": True, "regular": True, "size": len(data),
                          "srcversion": "9F3C6B1D2E4A5F60718293A", "version": "1.1.0+b2981c0b6499dd11",
                          "vermagic": "6.1.0-27-amd64 SMP mod_unload "}
@@ -126,8 +128,8 @@ def test_installed_module_default_path_follows_the_running_release(host):
 def test_installed_module_missing_empty_or_not_elf(host):
     ko = host.path("roulette.ko")
     assert facts(host, {"module_path": ko})["installed"] == {
-        "path": ko, "exists": False, "regular": False, "size": None, "srcversion": None, "version": None,
-        "vermagic": None}
+        "path": ko, "exists": False, "regular": False, "size": None, "sha256": None, "srcversion": None,
+        "version": None, "vermagic": None}
     host.write("roulette.ko", "")
     installed = facts(host, {"module_path": ko})["installed"]
     assert installed["exists"] and installed["regular"] and installed["size"] == 0
@@ -258,3 +260,12 @@ def test_main_never_changes(exits):
         "loaded", "chance", "major", "node", "refcount", "taint", "panic_on_oops",
         "modules_disabled", "lockdown", "sig_enforce", "module_support", "kernel_release",
         "srcversion", "installed", "memory"}
+
+
+def test_paths_are_reported_by_type_without_following_links(host):
+    host.write("etc/unit.service", "x")
+    os.symlink(host.path("nowhere"), host.path("etc/dangling"))
+    paths = [host.path("etc/unit.service"), host.path("etc/dangling"), host.path("etc/none"), host.path("etc")]
+    assert facts(host, {"paths": paths})["paths"] == {
+        paths[0]: "file", paths[1]: "symlink", paths[2]: None, paths[3]: "directory"}
+    assert facts(host)["paths"] == {}
