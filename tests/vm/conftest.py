@@ -30,7 +30,7 @@ def ansible_env():
                 ANSIBLE_HOST_KEY_CHECKING="False")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def ansible_run(request, ansible_env):
     """ansible_run(["playbooks/site.yml", "--check"]) or ansible_run(module=..., args=..., limit=...)."""
     inventory = _inventory(request)

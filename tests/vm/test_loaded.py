@@ -1,7 +1,21 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""After converge: the module is loaded with the requested chance and the node is right."""
+"""site.yml from a host without the driver (unloaded, no node, no module installed): the
+module is installed and loaded with the requested chance, and the node is right."""
 
 import re
+
+import pytest
+
+from conftest import SITE, failures, host_name, installed_module, usable
+
+
+@pytest.fixture(scope="module", autouse=True)
+def converged(host, ansible_run):
+    usable(host)
+    assert host.run("modprobe -r roulette; rm -f /dev/kernel-roulette %s && depmod -a" % installed_module(host)).rc == 0
+    name = host_name(host)
+    rc, report = ansible_run(["playbooks/site.yml", "--limit", name + ",roulette_build"], extra_vars=SITE)
+    assert rc == 0, failures(report, name)
 
 
 def test_module_is_loaded_with_the_requested_chance(host):

@@ -3,9 +3,7 @@
 
 import pytest
 
-from conftest import adhoc_result, host_name, play_results
-
-SITE = {"roulette_armed": True, "roulette_spin_count": 0}
+from conftest import SITE, adhoc_result, host_name, load_driver, play_results
 
 
 def failures(report, name):
@@ -14,6 +12,7 @@ def failures(report, name):
 
 def test_panic_on_oops_refuses_an_armed_host(host, ansible_run, per_host_playbooks):
     name = host_name(host)
+    load_driver(host, ansible_run, chance=0)
     assert host.run("sysctl -w kernel.panic_on_oops=1").rc == 0
     try:
         rc, report = ansible_run(["playbooks/site.yml", "--limit", name], extra_vars=SITE)
@@ -32,6 +31,7 @@ def test_panic_on_oops_refuses_an_armed_host(host, ansible_run, per_host_playboo
 ])
 def test_spin_refuses_bad_input(host, ansible_run, args, words):
     name = host_name(host)
+    load_driver(host, ansible_run, chance=0)
     rc, report = ansible_run(module="rustkmod.roulette.spin", args=args, limit=name)
     result = adhoc_result(report, name)
     assert rc != 0 and result["failed"]
@@ -43,6 +43,7 @@ def test_a_patch_that_does_not_apply_is_named_and_changes_nothing(host, ansible_
     name = host_name(host)
     bad = tmp_path / "0099-does-not-apply.patch"
     bad.write_text("--- a/src/shim.c\n+++ b/src/shim.c\n@@ -1,3 +1,3 @@\n-this line is not in shim.c\n+nor is this one\n context\n")
+    load_driver(host, ansible_run, chance=0)
     before = host.check_output("md5sum /lib/modules/$(uname -r)/extra/roulette.ko")
     rc, report = ansible_run(["playbooks/site.yml", "--limit", name + ",roulette_build"],
                              extra_vars=dict(SITE, kmod_build_extra_patches=[str(bad)]))

@@ -1,15 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Spins for real on the converged hosts. Runs after test_loaded.py; the last test
-leaves the host with a boom behind it (taint D), so the scenario destroys it next."""
+"""Spins for real. Each test loads the driver with the chance it needs first (conftest's
+load_driver), so none depends on what ran before it."""
 
-from conftest import adhoc_result, host_name, play_results
+from conftest import DEVICE, adhoc_result, boom, host_name, load_driver, play_results
 
 
 def test_a_thousand_spins_at_chance_zero_all_survive(host, ansible_run):
-    if int(host.file("/sys/module/roulette/parameters/chance").content_string) != 0:
-        import pytest
-        pytest.skip("converged with a chance other than 0")
     name = host_name(host)
+    load_driver(host, ansible_run, chance=0)
     rc, report = ansible_run(module="rustkmod.roulette.spin", args="count=1000", limit=name)
     facts = adhoc_result(report, name)["ansible_facts"]["roulette"]
     assert rc == 0
@@ -18,33 +16,26 @@ def test_a_thousand_spins_at_chance_zero_all_survive(host, ansible_run):
     assert facts["alive"] is True
 
 
-def test_cat_prints_the_survived_line_and_ends(host):
-    out = host.check_output("cat /dev/kernel-roulette")
+def test_cat_prints_the_survived_line_and_ends(host, ansible_run):
+    load_driver(host, ansible_run, chance=0)
+    out = host.check_output("cat %s" % DEVICE)
     assert out.startswith("Survived... sampled value is ")
     assert out.endswith(", which is >= 0")
 
 
 def test_check_mode_run_changes_nothing(host, ansible_run, per_host_playbooks):
     name = host_name(host)
+    load_driver(host, ansible_run, chance=0)
     rc, report = ansible_run(["playbooks/site.yml", "--check", "--limit", name],
-                             extra_vars={"roulette_armed": True, "roulette_spin_count": 0})
+                             extra_vars={"roulette_armed": True, "roulette_chance": 0, "roulette_spin_count": 0})
     assert rc == 0, report
     stats = report["stats"][name]
     assert stats["changed"] == 0, [n for n, r in play_results(report, name) if r.get("changed")]
     assert stats["failures"] == 0
 
 
-def test_a_chance_over_100_is_refused_with_a_message(host, ansible_run, per_host_playbooks):
-    name = host_name(host)
-    rc, report = ansible_run(["playbooks/site.yml", "--limit", name],
-                             extra_vars={"roulette_armed": True, "roulette_chance": 101, "roulette_spin_count": 0})
-    assert rc != 0
-    failed = [(n, r) for n, r in play_results(report, name) if r.get("failed")]
-    assert failed and "roulette_chance must be an integer from 0 to 100" in failed[0][1]["msg"]
-    assert host.file("/sys/module/roulette").is_directory, "the loaded module was touched"
-
-
-def test_the_driver_itself_refuses_chance_101(host, per_host_playbooks):
+def test_the_driver_itself_refuses_chance_101(host, ansible_run):
+    load_driver(host, ansible_run, chance=0)
     host.run("modprobe -r roulette")
     result = host.run("modprobe roulette chance=101")
     assert result.rc != 0
@@ -52,14 +43,9 @@ def test_the_driver_itself_refuses_chance_101(host, per_host_playbooks):
     assert not host.file("/sys/module/roulette").exists
 
 
-def test_a_boom_kills_the_spin_not_the_host_and_rmmod_still_works(host, ansible_run, per_host_playbooks):
+def test_a_boom_kills_the_spin_not_the_host_and_rmmod_still_works(host, ansible_run):
     name = host_name(host)
-    # The role reloads the module when the chance changes.
-    rc, report = ansible_run(["playbooks/site.yml", "--limit", name],
-                             extra_vars={"roulette_armed": True, "roulette_chance": 100, "roulette_spin_count": 0})
-    assert rc == 0, [r for _, r in play_results(report, name) if r.get("failed")]
-    assert host.file("/sys/module/roulette/parameters/chance").content_string.strip() == "100"
-
+    load_driver(host, ansible_run, chance=100)
     rc, report = ansible_run(module="rustkmod.roulette.spin", args="count=1", limit=name)
     result = adhoc_result(report, name)
     assert rc == 0 and not result.get("failed"), result
@@ -67,7 +53,6 @@ def test_a_boom_kills_the_spin_not_the_host_and_rmmod_still_works(host, ansible_
     assert facts["died"] == 1 and facts["survived"] == 0
     assert facts["first_death"]["confirmed"] is True
     assert "D" in facts["taint_after"]["letters"]
-
     dmesg = host.check_output("dmesg")
     for marker in ("Rust panic @", "Boom!", "kernel BUG at"):
         assert marker in dmesg
@@ -76,19 +61,10 @@ def test_a_boom_kills_the_spin_not_the_host_and_rmmod_still_works(host, ansible_
     assert not host.file("/sys/module/roulette").exists
 
 
-def test_reset_reloads_the_driver_after_a_boom(host, ansible_run, per_host_playbooks):
-    name = host_name(host)
-    rc, report = ansible_run(["playbooks/reset.yml", "--limit", name],
-                             extra_vars={"roulette_armed": True, "roulette_chance": 0})
-    assert rc == 0, [r for _, r in play_results(report, name) if r.get("failed")]
-    assert host.file("/sys/module/roulette/parameters/chance").content_string.strip() == "0"
-    assert host.check_output("cat /dev/kernel-roulette").startswith("Survived... sampled value is ")
-
-
 def test_reset_asks_before_rebooting_a_tainted_kernel(host, ansible_run, per_host_playbooks):
     name = host_name(host)
-    tainted = int(host.check_output("cat /proc/sys/kernel/tainted"))
-    assert tainted & (1 << 7), "the boom test should have left taint D"
+    load_driver(host, ansible_run, chance=100)
+    boom(host)
     rc, report = ansible_run(["playbooks/reset.yml", "--limit", name],
                              extra_vars={"roulette_armed": True, "roulette_reset_clean_kernel": True})
     assert rc != 0
