@@ -7,11 +7,12 @@ import json
 import os
 import subprocess
 
-from conftest import BIN, ROOT, host_name
+from conftest import BIN, ROOT, host_name, usable
 
 
 def test_site_from_the_installed_tarball_converges_the_vm(host, request, tmp_path, per_host_playbooks):
     name = host_name(host)
+    usable(host)
     inventory = request.config.getoption("ansible_inventory")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "installed"), ANSIBLE_HOST_KEY_CHECKING="False",

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from conftest import host_name
+from conftest import host_name, load_driver
 
 ansible_mitogen = pytest.importorskip("ansible_mitogen")
 
@@ -33,6 +33,7 @@ def test_mitogen_builds_loads_spins_and_is_idempotent(host, ansible_run, tmp_pat
     patch.write_text(PATCH)
     site = {"roulette_armed": True, "roulette_chance": 0, "roulette_spin_count": 0,
             "kmod_build_extra_patches": [str(patch)]}
+    load_driver(host, ansible_run, chance=0)
     before = host.check_output("md5sum /lib/modules/$(uname -r)/extra/roulette.ko").split()[0]
     try:
         rc, report = ansible_run(["playbooks/site.yml", "--limit", name], extra_vars=site, env=mitogen())
