@@ -55,6 +55,7 @@ stage "report page in headless Chromium (tests/browser)" python -m pytest -q -rs
 stage "playbooks on the controller (preflight, package selection)" python -m pytest -q -p no:testinfra tests/integration
 stage "ansible-test sanity and units" scripts/ansible_test.sh
 stage "collection build has no build output" scripts/check_collection_build.sh
+stage "execution environment (ansible-builder create)" scripts/check_ee.sh
 stage "driver build tests (tests/kmod/test_build.sh)" scripts/driver_tests.sh
 
 if ((RUN_VMS)); then
