@@ -7,15 +7,17 @@ from conftest import SITE, failures, host_name, installed_module, load_driver
 
 UNIT = "/etc/systemd/system/roulette-node.service"
 WANTS = "/etc/systemd/system/multi-user.target.wants/roulette-node.service"
+SCRIPT = "/usr/local/libexec/rustkmod-roulette/roulette-node"
+# Files of earlier releases of the collection, which teardown removes too.
+OLD = ["/etc/modules-load.d/roulette.conf", "/etc/modprobe.d/roulette.conf"]
 GONE = [
     "/sys/module/roulette",
     "/dev/kernel-roulette",
-    "/etc/modules-load.d/roulette.conf",
-    "/etc/modprobe.d/roulette.conf",
     UNIT,
+    SCRIPT,
     "/var/lib/rustkmod-roulette/build",
     "/var/cache/rustkmod-roulette/std",
-]
+] + OLD
 
 
 def test_teardown_removes_everything_then_site_restores_the_host(host, ansible_run, per_host_playbooks):
@@ -24,8 +26,11 @@ def test_teardown_removes_everything_then_site_restores_the_host(host, ansible_r
     rc, report = ansible_run(["playbooks/site.yml", "--limit", name + ",roulette_build"],
                              extra_vars=dict(SITE, roulette_chance=0, kmod_load_persist=True))
     assert rc == 0, failures(report, name)
-    # The starting state: every boot-time piece is really there.
-    for path in (UNIT, WANTS, "/etc/modules-load.d/roulette.conf", "/etc/modprobe.d/roulette.conf"):
+    # The starting state: every boot-time piece is really there, and an upgrade from an
+    # earlier release left its modules-load.d and modprobe.d files.
+    for path in OLD:
+        assert host.run("printf 'roulette\\n' > %s" % path).rc == 0
+    for path in [UNIT, WANTS, SCRIPT] + OLD:
         assert host.file(path).exists, path
     assert host.check_output("systemctl is-enabled roulette-node.service") == "enabled"
 
