@@ -20,8 +20,8 @@ def test_check_mode_on_a_host_that_needs_a_build(host, ansible_run, tmp_path, pe
         failed = [(h, t, r.get("msg")) for h in report["stats"] for t, r in failures(report, h)]
         assert rc == 0, failed
         changed = [t for h in report["stats"] for t, r in play_results(report, h) if r.get("changed")]
-        assert any("build" in t.lower() for t in changed), changed
-        assert any(t.startswith(("Install roulette.ko", "Load roulette")) for t in changed), changed
+        assert "Say that a real run builds roulette.ko" in changed, changed
+        assert "Say that a real run installs the module this run builds" in changed, changed
         assert not cache.exists() or not any(cache.rglob("*")), sorted(cache.rglob("*"))
         assert not host.file(installed_module(host)).exists
         assert not host.file("/sys/module/roulette").exists
