@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Checks run against real hosts (the molecule VMs) after converge.
 
-Run by each scenario's verify.yml as
+Run by each scenario's verify step (molecule's testinfra verifier, .config/molecule/config.yml) as
   pytest -p no:ansible tests/vm --hosts=ansible://roulette --ansible-inventory=INV --sudo
 Each test receives a testinfra host; `ansible_run` runs playbooks or ad-hoc modules
 of the collection against the same inventory and returns their JSON results.

@@ -44,10 +44,13 @@ def test_there_are_scenarios_and_a_base():
 def test_each_scenario_reaches_the_shared_playbooks(scenario):
     merged = molecule_util.merge_dicts(load(BASE), load(scenario / "molecule.yml"))
     playbooks = merged["ansible"]["playbooks"]
-    wanted = ["create", "destroy", "converge", "verify"]
+    wanted = ["create", "destroy", "converge"]
     wanted += [step for step in ("prepare", "side_effect", "cleanup") if step in merged["scenario"]["test_sequence"]]
     for step in wanted:
         assert (scenario / playbooks[step]).resolve().is_file(), (step, playbooks[step])
+    # verify: pytest-testinfra over tests/vm, streamed as it runs.
+    assert merged["verifier"]["name"] == "testinfra"
+    assert (scenario / merged["verifier"]["directory"]).resolve() == (ROOT / "tests" / "vm")
     assert (scenario / playbooks["create"]).resolve() == ROOT / "molecule" / "shared" / "create.yml"
     assert merged["driver"]["name"] == "default"
     assert merged["prerun"] is False
