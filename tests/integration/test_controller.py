@@ -80,3 +80,17 @@ def test_debian13_selects_headers_and_both_toolchains(run_playbook):
     assert chosen["headers"] == ["linux-headers-6.12.48+deb13-amd64", "linux-headers-6.12.57+deb13-amd64"]
     assert chosen["rust"]["web"] == ["rustc-web", "cargo-web", "rust-web-src"]
     assert "librust-compiler-builtins-dev" in chosen["rust"]["native"]
+
+
+@pytest.mark.parametrize("removed", [{"rust_toolchain_std_builder": "xargo"},
+                                     {"rust_toolchain_std_builder": "rustc"},
+                                     {"rust_toolchain_xargo_version": "0.3.26"}])
+def test_the_removed_std_builder_options_are_refused(run_playbook, removed):
+    # The driver's Makefile builds core, compiler_builtins and alloc with rustc alone;
+    # a setting that would once have chosen xargo or build-std must not be ignored silently.
+    rc, report = run_playbook("package_selection.yml", {"fake": FAKE["debian13"], **removed})
+    assert rc != 0
+    (name, result), = failures(report)
+    assert name == "Refuse the removed std builder options"
+    assert next(iter(removed)) in result["msg"]
+    assert "builds core, compiler_builtins and alloc with rustc" in result["msg"]
