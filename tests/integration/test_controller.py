@@ -44,6 +44,8 @@ FAKE = {
                 "kernel": "5.14.0-427.el9.x86_64"},
     "debian13": {"os_family": "Debian", "distribution": "Debian", "distribution_major_version": "13",
                  "kernel": "6.12.48+deb13-amd64"},
+    "ubuntu2404": {"os_family": "Debian", "distribution": "Ubuntu", "distribution_major_version": "24",
+                   "kernel": "6.8.0-45-generic"},
 }
 
 
@@ -54,22 +56,33 @@ def selection(report):
     raise AssertionError("no selection shown")
 
 
-def test_redhat_selects_kernel_devel(run_playbook):
-    rc, report = run_playbook("package_selection.yml", {
-        "fake": FAKE["redhat9"], "rust_toolchain_method": "rustup"})
-    assert rc == 0, failures(report)
-    chosen = selection(report)
-    assert chosen["headers"] == ["kernel-devel-5.14.0-427.el9.x86_64"]
-    assert "elfutils-libelf-devel" in chosen["tools"]
-    assert chosen["build_dirs"] == {"5.14.0-427.el9.x86_64": "/usr/src/kernels/5.14.0-427.el9.x86_64"}
-
-
-def test_redhat_has_no_distro_toolchain(run_playbook):
+def test_redhat_is_refused_by_kernel_headers(run_playbook):
+    # Only the Debian family is supported; no header package names are guessed for others.
     rc, report = run_playbook("package_selection.yml", {"fake": FAKE["redhat9"]})
     assert rc != 0
     (name, result), = failures(report)
-    assert "has no 'web' distribution toolchain" in result["msg"]
+    assert name == "Refuse an OS family without known header packages"
+    assert "No kernel header packages are known for RedHat (RedHat family)" in result["msg"]
+    assert "supported: the Debian family" in result["msg"]
+
+
+def test_ubuntu_has_headers_but_no_distro_toolchain(run_playbook):
+    rc, report = run_playbook("package_selection.yml", {"fake": FAKE["ubuntu2404"]})
+    assert rc != 0
+    (name, result), = failures(report)
+    assert name == "Refuse a toolchain this host cannot have"
+    assert "Ubuntu 24 has no 'web' distribution toolchain" in result["msg"]
     assert "rust_toolchain_method: rustup" in result["msg"]
+
+
+def test_ubuntu_selects_debian_family_headers_with_rustup(run_playbook):
+    rc, report = run_playbook("package_selection.yml", {
+        "fake": FAKE["ubuntu2404"], "rust_toolchain_method": "rustup"})
+    assert rc == 0, failures(report)
+    chosen = selection(report)
+    assert chosen["headers"] == ["linux-headers-6.8.0-45-generic"]
+    assert chosen["build_dirs"] == {"6.8.0-45-generic": "/usr/src/linux-headers-6.8.0-45-generic"}
+    assert chosen["rust"] == {}
 
 
 def test_debian13_selects_headers_and_both_toolchains(run_playbook):
