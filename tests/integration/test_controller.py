@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Preflight and package selection, run for real on the controller."""
 
+import platform
 from pathlib import Path
 
 import pytest
@@ -39,14 +40,21 @@ def test_preflight_refuses_a_too_old_target_python(run_playbook):
     assert "need Python 9.0 or newer" in result["msg"]
 
 
+# Every fact the roles' set_vars.yml require, so that none is gathered for real.
 FAKE = {
     "redhat9": {"os_family": "RedHat", "distribution": "RedHat", "distribution_major_version": "9",
-                "kernel": "5.14.0-427.el9.x86_64"},
+                "kernel": "5.14.0-427.el9.x86_64", "architecture": "x86_64"},
     "debian13": {"os_family": "Debian", "distribution": "Debian", "distribution_major_version": "13",
-                 "kernel": "6.12.48+deb13-amd64"},
+                 "kernel": "6.12.48+deb13-amd64", "architecture": "x86_64"},
     "ubuntu2404": {"os_family": "Debian", "distribution": "Ubuntu", "distribution_major_version": "24",
-                   "kernel": "6.8.0-45-generic"},
+                   "kernel": "6.8.0-45-generic", "architecture": "x86_64"},
 }
+
+
+def gathered(report):
+    """Whether each role's set_vars.yml ran setup, in the order the roles ran."""
+    return [not result.get("skipped") for name, result in task_results(report)
+            if name == "Gather the facts the role needs"]
 
 
 def selection(report):
@@ -107,3 +115,24 @@ def test_the_removed_std_builder_options_are_refused(run_playbook, removed):
     assert name == "Refuse the removed std builder options"
     assert next(iter(removed)) in result["msg"]
     assert "builds core, compiler_builtins and alloc with rustc" in result["msg"]
+
+
+def test_set_vars_gathers_no_fact_that_is_there(run_playbook):
+    rc, report = run_playbook("package_selection.yml", {"fake": FAKE["debian13"]})
+    assert rc == 0, failures(report)
+    assert gathered(report) == [False, False]
+    assert selection(report)["facts"]["distribution_major_version"] == "13"
+
+
+def test_set_vars_gathers_when_a_required_fact_is_missing(run_playbook):
+    # No kernel: kernel_headers gathers its facts (the controller's, so the fake ones are
+    # replaced); rust_toolchain then finds all of its own.
+    fake = {k: v for k, v in FAKE["debian13"].items() if k != "kernel"}
+    rc, report = run_playbook("package_selection.yml", {"fake": fake})
+    assert rc == 0, failures(report)
+    assert gathered(report) == [True, False]
+    chosen = selection(report)
+    assert chosen["headers"] == ["linux-headers-" + platform.release()]
+    assert "kernel" in chosen["facts"] and "os_family" in chosen["facts"]
+    # Only the subsets asked for: no hardware or network facts.
+    assert "memtotal_mb" not in chosen["facts"] and "default_ipv4" not in chosen["facts"]
