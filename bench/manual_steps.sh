@@ -9,7 +9,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 host=$1 port=$2 user=$3 key=$4 chance=${5:-0}
 ssh_opts=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i "$key" -p "$port")
-tar -C "$ROOT/files/kmod" --exclude=build --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' -czf - . |
+tar -C "$ROOT/files/kmod" --exclude-from=<(sed -e '/^#/d' -e '/^$/d' "$ROOT/files/kmod/build-outputs.txt") -czf - . |
     ssh "${ssh_opts[@]}" "$user@$host" 'mkdir -p /tmp/kmod && tar -C /tmp/kmod -xzf -'
 ssh "${ssh_opts[@]}" "$user@$host" sudo bash -s -- "$chance" <<'REMOTE'
 set -euo pipefail

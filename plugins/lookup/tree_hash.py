@@ -8,8 +8,8 @@ name: tree_hash
 short_description: Hash of a directory tree on the controller
 description:
   - Returns the SHA-256 of the relative paths, modes and contents of every file
-    under each given directory, skipping build output (objects, modules,
-    kbuild's command files, Rust's build directory).
+    under each given directory, skipping build output (the names that the driver's
+    C(files/kmod/build-outputs.txt) lists, see the build_outputs lookup) and C(.git).
   - The kmod_build role keys its build cache with it.
   - A file that is a symbolic link is hashed as the file it points to. Anything else that is not a regular
     file (a FIFO, a socket, a device, a symbolic link to nothing or to a directory) and a directory that
@@ -36,18 +36,17 @@ _raw:
   elements: str
 """
 
-import fnmatch
 import hashlib
 import os
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.build_outputs import BuildOutputsError, is_build_output
 from ansible_collections.rustkmod.roulette.plugins.plugin_utils.controller_files import open_regular
 
-SKIP_DIRS = {".git", "build", "target", "__pycache__", ".tmp_versions"}
-SKIP_FILES = ("*.o", "*.ko", "*.a", "*.rlib", "*.mod", "*.mod.c", ".*.cmd", "*.rej", "*.orig",
-              "Module.symvers", "modules.order", "*.pyc")
+# Not build output, not source either: a git checkout's metadata (kmod_build_source: git).
+VCS_DIRS = {".git"}
 _CHUNK = 1024 * 1024
 
 
@@ -76,20 +75,21 @@ def _file_digest(path):
 def tree_hash(top):
     """SHA-256 over the relative path, executable bit and content of every file under `top`.
 
-    Build output (SKIP_DIRS, SKIP_FILES) is left out. Raises TreeHashError for
+    Build output (build_outputs.is_build_output: files and directories by name)
+    and VCS_DIRS are left out. Raises TreeHashError for
     what cannot be hashed: a directory that cannot be read, a symbolic link to
     a directory (not followed, so its files would silently be left out), and
     anything that is not a regular file or a link to one.
     """
     digest = hashlib.sha256()
     for root, dirs, files in os.walk(top, onerror=_walk_error):
+        dirs[:] = sorted(d for d in dirs if d not in VCS_DIRS and not is_build_output(d))
         for name in dirs:
             path = os.path.join(root, name)
-            if name not in SKIP_DIRS and os.path.islink(path):
+            if os.path.islink(path):
                 raise TreeHashError("%s is a symbolic link to a directory, which tree_hash does not follow" % path)
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
-            if any(fnmatch.fnmatch(name, pattern) for pattern in SKIP_FILES):
+            if is_build_output(name):
                 continue
             path = os.path.join(root, name)
             executable, content = _file_digest(path)
@@ -109,4 +109,6 @@ class LookupModule(LookupBase):
                 results.append(tree_hash(term))
             except TreeHashError as exc:
                 raise AnsibleLookupError("tree_hash: cannot hash %s: %s" % (term, exc)) from exc
+            except (OSError, BuildOutputsError) as exc:
+                raise AnsibleLookupError("tree_hash: cannot read the list of build outputs: %s" % exc) from exc
         return results

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Preflight and package selection, run for real on the controller."""
 
+import platform
 from pathlib import Path
 
 import pytest
@@ -39,12 +40,21 @@ def test_preflight_refuses_a_too_old_target_python(run_playbook):
     assert "need Python 9.0 or newer" in result["msg"]
 
 
+# Every fact the roles' set_vars.yml require, so that none is gathered for real.
 FAKE = {
     "redhat9": {"os_family": "RedHat", "distribution": "RedHat", "distribution_major_version": "9",
-                "kernel": "5.14.0-427.el9.x86_64"},
+                "kernel": "5.14.0-427.el9.x86_64", "architecture": "x86_64"},
     "debian13": {"os_family": "Debian", "distribution": "Debian", "distribution_major_version": "13",
-                 "kernel": "6.12.48+deb13-amd64"},
+                 "kernel": "6.12.48+deb13-amd64", "architecture": "x86_64"},
+    "ubuntu2404": {"os_family": "Debian", "distribution": "Ubuntu", "distribution_major_version": "24",
+                   "kernel": "6.8.0-45-generic", "architecture": "x86_64"},
 }
+
+
+def gathered(report):
+    """Whether each role's set_vars.yml ran setup, in the order the roles ran."""
+    return [not result.get("skipped") for name, result in task_results(report)
+            if name == "Gather the facts the role needs"]
 
 
 def selection(report):
@@ -54,22 +64,33 @@ def selection(report):
     raise AssertionError("no selection shown")
 
 
-def test_redhat_selects_kernel_devel(run_playbook):
-    rc, report = run_playbook("package_selection.yml", {
-        "fake": FAKE["redhat9"], "rust_toolchain_method": "rustup"})
-    assert rc == 0, failures(report)
-    chosen = selection(report)
-    assert chosen["headers"] == ["kernel-devel-5.14.0-427.el9.x86_64"]
-    assert "elfutils-libelf-devel" in chosen["tools"]
-    assert chosen["build_dirs"] == {"5.14.0-427.el9.x86_64": "/usr/src/kernels/5.14.0-427.el9.x86_64"}
-
-
-def test_redhat_has_no_distro_toolchain(run_playbook):
+def test_redhat_is_refused_by_kernel_headers(run_playbook):
+    # Only the Debian family is supported; no header package names are guessed for others.
     rc, report = run_playbook("package_selection.yml", {"fake": FAKE["redhat9"]})
     assert rc != 0
     (name, result), = failures(report)
-    assert "has no 'web' distribution toolchain" in result["msg"]
+    assert name == "Refuse an OS family without known header packages"
+    assert "No kernel header packages are known for RedHat (RedHat family)" in result["msg"]
+    assert "supported: the Debian family" in result["msg"]
+
+
+def test_ubuntu_has_headers_but_no_distro_toolchain(run_playbook):
+    rc, report = run_playbook("package_selection.yml", {"fake": FAKE["ubuntu2404"]})
+    assert rc != 0
+    (name, result), = failures(report)
+    assert name == "Refuse a toolchain this host cannot have"
+    assert "Ubuntu 24 has no 'web' distribution toolchain" in result["msg"]
     assert "rust_toolchain_method: rustup" in result["msg"]
+
+
+def test_ubuntu_selects_debian_family_headers_with_rustup(run_playbook):
+    rc, report = run_playbook("package_selection.yml", {
+        "fake": FAKE["ubuntu2404"], "rust_toolchain_method": "rustup"})
+    assert rc == 0, failures(report)
+    chosen = selection(report)
+    assert chosen["headers"] == ["linux-headers-6.8.0-45-generic"]
+    assert chosen["build_dirs"] == {"6.8.0-45-generic": "/usr/src/linux-headers-6.8.0-45-generic"}
+    assert chosen["rust"] == {}
 
 
 def test_debian13_selects_headers_and_both_toolchains(run_playbook):
@@ -80,3 +101,38 @@ def test_debian13_selects_headers_and_both_toolchains(run_playbook):
     assert chosen["headers"] == ["linux-headers-6.12.48+deb13-amd64", "linux-headers-6.12.57+deb13-amd64"]
     assert chosen["rust"]["web"] == ["rustc-web", "cargo-web", "rust-web-src"]
     assert "librust-compiler-builtins-dev" in chosen["rust"]["native"]
+
+
+@pytest.mark.parametrize("removed", [{"rust_toolchain_std_builder": "xargo"},
+                                     {"rust_toolchain_std_builder": "rustc"},
+                                     {"rust_toolchain_xargo_version": "0.3.26"}])
+def test_the_removed_std_builder_options_are_refused(run_playbook, removed):
+    # The driver's Makefile builds core, compiler_builtins and alloc with rustc alone;
+    # a setting that would once have chosen xargo or build-std must not be ignored silently.
+    rc, report = run_playbook("package_selection.yml", {"fake": FAKE["debian13"], **removed})
+    assert rc != 0
+    (name, result), = failures(report)
+    assert name == "Refuse the removed std builder options"
+    assert next(iter(removed)) in result["msg"]
+    assert "builds core, compiler_builtins and alloc with rustc" in result["msg"]
+
+
+def test_set_vars_gathers_no_fact_that_is_there(run_playbook):
+    rc, report = run_playbook("package_selection.yml", {"fake": FAKE["debian13"]})
+    assert rc == 0, failures(report)
+    assert gathered(report) == [False, False]
+    assert selection(report)["facts"]["distribution_major_version"] == "13"
+
+
+def test_set_vars_gathers_when_a_required_fact_is_missing(run_playbook):
+    # No kernel: kernel_headers gathers its facts (the controller's, so the fake ones are
+    # replaced); rust_toolchain then finds all of its own.
+    fake = {k: v for k, v in FAKE["debian13"].items() if k != "kernel"}
+    rc, report = run_playbook("package_selection.yml", {"fake": fake})
+    assert rc == 0, failures(report)
+    assert gathered(report) == [True, False]
+    chosen = selection(report)
+    assert chosen["headers"] == ["linux-headers-" + platform.release()]
+    assert "kernel" in chosen["facts"] and "os_family" in chosen["facts"]
+    # Only the subsets asked for: no hardware or network facts.
+    assert "memtotal_mb" not in chosen["facts"] and "default_ipv4" not in chosen["facts"]

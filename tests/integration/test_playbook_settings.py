@@ -67,4 +67,3 @@ def test_an_inventory_without_a_roulette_group_is_named(tmp_path, playbook):
     rc, out = run(tmp_path, playbook, groups=())
     assert rc != 0, out
     assert "no host in the group 'roulette'" in out, out
-

@@ -99,10 +99,12 @@ vm "insmod $remote_ko chance=0"
 log=$(log_since_mark)
 major=$(major_from "$log")
 check "chance=0: registers kernel-roulette with a major number" "$log" test -n "$major"
+check "chance=0: the line carries the module's prefix" "$log" \
+	grep -qE "\] roulette: Registered kernel-roulette with major device number $major$" <<<"$log"
 check "chance=0: logs the mknod hint" "$log" \
-	grep -qxE ".*\] Run /bin/mknod /dev/kernel-roulette c $major 0" <<<"$log"
+	grep -qxE ".*\] roulette: Run /bin/mknod /dev/kernel-roulette c $major 0" <<<"$log"
 check "chance=0: logs the probability" "$log" \
-	grep -qE '\] Panic probability: 0/100$' <<<"$log"
+	grep -qE '\] roulette: Panic probability: 0/100$' <<<"$log"
 check "chance=0: major matches /proc/devices" "$(vm "cat /proc/devices")" \
 	test "$(vm "awk '\$2 == \"kernel-roulette\" { print \$1 }' /proc/devices")" = "$major"
 check "chance parameter is read-only (0444) and shows 0" "" \
@@ -132,7 +134,7 @@ check "chance=0: rmmod succeeds" "" vm "rm -f /dev/kernel-roulette; rmmod roulet
 mark
 vm "insmod $remote_ko"
 log=$(log_since_mark)
-c=$(sed -n 's/.*\] Panic probability: \([0-9]*\)\/100$/\1/p' <<<"$log")
+c=$(sed -n 's/.*\] roulette: Panic probability: \([0-9]*\)\/100$/\1/p' <<<"$log")
 check "chance unset: a random probability 0..99 is logged" "$log" \
 	test -n "$c" -a "${c:-100}" -lt 100
 check "chance unset: sysfs shows the probability in effect" "" \
@@ -151,8 +153,8 @@ rc=$(vm "cat /dev/kernel-roulette; echo rc=\$?" 2>&1)
 log=$(log_since_mark)
 check "chance=100: the reader dies with SIGSEGV (exit 139)" "$rc" grep -qx 'rc=139' <<<"$rc"
 check "chance=100: the log shows the Rust panic's location" "$log" \
-	grep -qE '\] Rust panic @ src/[a-z_]+\.rs:[0-9]+$' <<<"$log"
-check "chance=100: the log shows the panic message" "$log" grep -qE '\] Boom!$' <<<"$log"
+	grep -qE '\] roulette: Rust panic @ src/[a-z_]+\.rs:[0-9]+$' <<<"$log"
+check "chance=100: the log shows the panic message" "$log" grep -qE '\] roulette: Boom!$' <<<"$log"
 check "chance=100: the log shows the kernel BUG" "$log" grep -q 'kernel BUG at' <<<"$log"
 taint=$(vm "cat /proc/sys/kernel/tainted")
 check "chance=100: the kernel lives on, tainted D" "taint=$taint" test $((taint & 128)) -ne 0

@@ -20,24 +20,23 @@ mod roulette;
 
 /// Stand-in for the C shim.
 mod ffi {
-    use std::alloc::{Layout, alloc, alloc_zeroed, dealloc};
+    use std::alloc::{Layout, alloc, dealloc};
     use std::cell::RefCell;
     use std::collections::{HashMap, VecDeque};
-    use std::ffi::c_int;
 
-    pub const KERN_ERR: c_int = 3;
-    pub const KERN_INFO: c_int = 6;
+    use crate::print::LogLevel;
+
     /// Larger requests fail, as beyond KMALLOC_MAX_SIZE.
     pub const MAX_SIZE: usize = 1 << 30;
 
     thread_local! {
-        pub static LOG: RefCell<Vec<(c_int, String)>> = const { RefCell::new(Vec::new()) };
+        pub static LOG: RefCell<Vec<(LogLevel, String)>> = const { RefCell::new(Vec::new()) };
         pub static RANDOM: RefCell<VecDeque<u32>> = const { RefCell::new(VecDeque::new()) };
         /// Live blocks: returned pointer -> (std pointer, std layout, size).
         static BLOCKS: RefCell<HashMap<usize, (usize, Layout, usize)>> = RefCell::new(HashMap::new());
     }
 
-    pub unsafe fn rr_printk(level: c_int, msg: *const u8, len: usize) {
+    pub unsafe fn rr_printk(level: LogLevel, msg: *const u8, len: usize) {
         let text = unsafe { std::slice::from_raw_parts(msg, len) };
         let text = String::from_utf8(text.to_vec()).unwrap();
         LOG.with(|l| l.borrow_mut().push((level, text)));
@@ -45,7 +44,7 @@ mod ffi {
 
     /// kmalloc() as weak as its documentation allows: 8-byte alignment,
     /// and alignment to the size for power-of-two sizes only.
-    pub unsafe fn rr_kmalloc(size: usize, zero: bool) -> *mut u8 {
+    pub unsafe fn rr_kmalloc(size: usize) -> *mut u8 {
         if size > MAX_SIZE {
             return std::ptr::null_mut();
         }
@@ -57,13 +56,9 @@ mod ffi {
         // Over-allocate and offset so the block is aligned to `natural`
         // and, where possible, to nothing larger.
         let layout = Layout::from_size_align(size + 2 * natural, 2 * natural).unwrap();
-        let base = unsafe {
-            if zero {
-                alloc_zeroed(layout)
-            } else {
-                alloc(layout)
-            }
-        };
+        // Not zeroed: kmalloc() returns whatever the slab held.
+        let base = unsafe { alloc(layout) };
+        unsafe { std::ptr::write_bytes(base, 0x6b, layout.size()) };
         assert!(!base.is_null());
         let ptr = unsafe { base.add(natural) };
         BLOCKS.with(|b| {
@@ -77,7 +72,7 @@ mod ffi {
         let old = BLOCKS
             .with(|b| b.borrow().get(&(ptr as usize)).copied())
             .expect("krealloc of unknown block");
-        let new = unsafe { rr_kmalloc(size, false) };
+        let new = unsafe { rr_kmalloc(size) };
         if new.is_null() {
             return new; // like krealloc(): the old block stays valid
         }
@@ -106,7 +101,9 @@ mod ffi {
 
 use std::alloc::{GlobalAlloc, Layout};
 
-fn take_log() -> Vec<(i32, String)> {
+use print::LogLevel;
+
+fn take_log() -> Vec<(LogLevel, String)> {
     ffi::LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
 }
 
@@ -211,9 +208,10 @@ fn out_of_range_chance_fails_with_a_message() {
         let log = take_log();
         assert_eq!(
             log,
+            // shim.c's pr_fmt() adds the "roulette: " prefix.
             vec![(
-                3,
-                format!("roulette: chance={bad} is out of range 0..100\n")
+                LogLevel::Err,
+                format!("chance={bad} is out of range 0..100\n")
             )]
         );
     }
@@ -227,14 +225,14 @@ fn load_messages_and_spins() {
     take_log();
     assert_eq!(roulette::rr_init(30, true), 30);
     roulette::rr_announce(245);
-    let log: Vec<String> = take_log().into_iter().map(|(_, t)| t).collect();
     assert_eq!(
-        log,
+        take_log(),
         [
             "Registered kernel-roulette with major device number 245\n",
             "Run /bin/mknod /dev/kernel-roulette c 245 0\n",
             "Panic probability: 30/100\n",
         ]
+        .map(|line| (LogLevel::Info, line.to_string()))
     );
 
     let mut buf = [0u8; 80];
@@ -282,19 +280,15 @@ fn a_low_sample_panics_with_boom() {
 }
 
 #[test]
-fn print_macros_log_one_record_per_call() {
+fn print_macros_log_one_line_per_call() {
     take_log();
-    print!("a{}", 1);
     println!("b{}c", 2);
-    println!();
     eprintln!("e{:>3}", 7);
     assert_eq!(
         take_log(),
         vec![
-            (6, "a1".to_string()),
-            (6, "b2c\n".to_string()),
-            (6, "\n".to_string()),
-            (3, "e  7\n".to_string())
+            (LogLevel::Info, "b2c\n".to_string()),
+            (LogLevel::Err, "e  7\n".to_string())
         ]
     );
 }

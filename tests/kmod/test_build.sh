@@ -36,12 +36,11 @@ trap 'rm -rf "$work"' EXIT
 
 . "$(dirname "$0")/tap.sh"
 
-# A copy of the unpatched sources, without build output.
+# A copy of the unpatched sources, without build output (build-outputs.txt).
 fresh_tree() {
 	rm -rf "$work/tree" && mkdir -p "$work/tree"
-	(cd "$kmod" && tar --exclude=./build --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-		--exclude='*.mod' --exclude='*.mod.c' --exclude=modules.order --exclude=Module.symvers \
-		-cf - .) | tar -C "$work/tree" -xf -
+	(cd "$kmod" && tar --exclude-from=<(sed -e '/^#/d' -e '/^$/d' build-outputs.txt) -cf - .) |
+		tar -C "$work/tree" -xf -
 }
 
 # A fresh copy with the --apply patches applied.

@@ -213,7 +213,7 @@ def test_a_full_build_filesystem_stops_with_its_cause_and_loses_nothing(host, an
 
 
 def test_a_vm_powered_off_mid_load_comes_back_with_the_next_run(host, ansible_run, ansible_env, request,
-                                                               per_host_playbooks):
+                                                                per_host_playbooks):
     name = host_name(host)
     lab = [sys.executable, str(LAB)]
     if subprocess.run(lab + ["status", name], capture_output=True).returncode != 0:

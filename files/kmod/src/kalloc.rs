@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `GlobalAlloc` over `kmalloc()`/`krealloc()`/`kfree()`.
+//! `GlobalAlloc` over `kmalloc()`/`krealloc()`/`kfree()` (`alloc_zeroed`
+//! is the trait's own: `alloc` and a clear, as nothing here asks for it).
 //!
 //! `kmalloc()` guarantees `ARCH_KMALLOC_MINALIGN` (8 on x86_64, checked at
 //! build time in `shim.c`) and, for power-of-two sizes, alignment to the size
@@ -36,15 +37,7 @@ unsafe impl GlobalAlloc for KernelAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match kmalloc_size(layout) {
             // SAFETY: plain FFI call; kmalloc() accepts any size.
-            Some(size) => unsafe { ffi::rr_kmalloc(size, false) },
-            None => ptr::null_mut(),
-        }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        match kmalloc_size(layout) {
-            // SAFETY: as in `alloc`.
-            Some(size) => unsafe { ffi::rr_kmalloc(size, true) },
+            Some(size) => unsafe { ffi::rr_kmalloc(size) },
             None => ptr::null_mut(),
         }
     }

@@ -5,19 +5,14 @@
 //! The C shim (`shim.c`) owns everything that touches kernel structures
 //! (module parameters, the character device, user copies). This crate owns
 //! the game: it validates the probability, samples the kernel's CSPRNG,
-//! formats every message with a heap-backed `print!`, and panics with
+//! formats every message with a heap-backed `println!`, and panics with
 //! `Boom!` when the chamber is loaded. Its `#[panic_handler]` ends in the C
-//! `abort()`, which raises `BUG()`.
+//! `rr_abort()`, which raises `BUG()`.
 //!
 //! Everything here runs in process context (module init and `read()`), so
 //! allocations may sleep.
 
 #![no_std]
-// LLVM knows `abort` as a C library function that never returns and drops
-// the trap that src/panic.rs places after the call; without that trap
-// objtool reports the panic handler as falling off its end. no_builtins
-// makes LLVM treat all C library names as ordinary functions.
-#![no_builtins]
 
 extern crate alloc;
 // Provides the integer/float helper routines LLVM may call (e.g. for u128

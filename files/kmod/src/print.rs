@@ -1,20 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `print!`/`println!`/`eprintln!` for the kernel log.
+//! `println!`/`eprintln!` for the kernel log.
 //!
-//! Each call formats into a heap `Vec<u8>` and hands the finished text to
+//! Each call formats into a heap `Vec<u8>` and hands the finished line to
 //! `printk()` in one piece, so a message is one log record however many
-//! `{}` it has. Allocation failure truncates the message instead of
+//! `{}` it has. The C side adds the module's `pr_fmt()` prefix
+//! (`roulette: `). Allocation failure truncates the message instead of
 //! panicking, which keeps the panic handler (which prints too) from
 //! recursing.
 
 use alloc::vec::Vec;
-use core::ffi::c_int;
 use core::fmt::{self, Write};
 
 use crate::ffi;
 
-pub use ffi::{KERN_ERR, KERN_INFO};
+/// The log levels `rr_printk()` takes. The values are the kernel's
+/// `LOGLEVEL_*` numbers (include/linux/kern_levels.h), which `shim.c`
+/// matches by those names.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    /// `LOGLEVEL_ERR`: `pr_err()`.
+    Err = 3,
+    /// `LOGLEVEL_INFO`: `pr_info()`.
+    Info = 6,
+}
 
 /// A growable byte buffer that `core::fmt` can write into.
 ///
@@ -48,38 +58,27 @@ impl Write for TextBuf {
     }
 }
 
-/// Formats `args` (plus a newline if asked) and logs it at `level`.
-pub fn log(level: c_int, args: fmt::Arguments<'_>, newline: bool) {
+/// Formats `args` and a newline and logs the line at `level`.
+pub fn log_line(level: LogLevel, args: fmt::Arguments<'_>) {
     let mut buf = TextBuf::new();
     // On allocation failure keep whatever was formatted so far.
     let _ = buf.write_fmt(args);
-    if newline {
-        let _ = buf.write_str("\n");
-    }
-    // SAFETY: the pointer and length describe the initialised bytes of `buf`.
+    let _ = buf.write_str("\n");
     let text = buf.as_bytes();
+    // SAFETY: the pointer and length describe the initialised bytes of `buf`.
     unsafe { ffi::rr_printk(level, text.as_ptr(), text.len()) };
-}
-
-/// Logs at `KERN_INFO`, without ending the line.
-#[allow(unused_macros)]
-macro_rules! print {
-    ($($arg:tt)*) => {
-        $crate::print::log($crate::print::KERN_INFO, format_args!($($arg)*), false)
-    };
 }
 
 /// Logs one line at `KERN_INFO`.
 macro_rules! println {
-    () => { $crate::print::log($crate::print::KERN_INFO, format_args!(""), true) };
     ($($arg:tt)*) => {
-        $crate::print::log($crate::print::KERN_INFO, format_args!($($arg)*), true)
+        $crate::print::log_line($crate::print::LogLevel::Info, format_args!($($arg)*))
     };
 }
 
 /// Logs one line at `KERN_ERR`.
 macro_rules! eprintln {
     ($($arg:tt)*) => {
-        $crate::print::log($crate::print::KERN_ERR, format_args!($($arg)*), true)
+        $crate::print::log_line($crate::print::LogLevel::Err, format_args!($($arg)*))
     };
 }

@@ -49,10 +49,7 @@ pub extern "C" fn rr_init(requested: c_int, given: bool) -> c_int {
     } else if (0..=SLOTS as c_int).contains(&requested) {
         requested as u32
     } else {
-        eprintln!(
-            "roulette: chance={} is out of range 0..{}",
-            requested, SLOTS
-        );
+        eprintln!("chance={} is out of range 0..{}", requested, SLOTS);
         return -EINVAL;
     };
     CHANCE.store(chance, Ordering::Relaxed);

@@ -13,6 +13,9 @@
  * the module can still be unloaded.
  */
 
+/* Every line this module logs, the Rust ones too, starts with "roulette: ". */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/build_bug.h>
 #include <linux/bug.h>
 #include <linux/fs.h>
@@ -33,11 +36,11 @@ ssize_t rr_spin(char *out, size_t cap);
 
 /* Called by the Rust side. Not static: they are resolved at link time. */
 void rr_printk(int level, const char *msg, size_t len);
-void *rr_kmalloc(size_t size, bool zero);
+void *rr_kmalloc(size_t size);
 void *rr_krealloc(void *ptr, size_t size);
 void rr_kfree(void *ptr);
 u32 rr_random_u32(void);
-void __noreturn abort(void);
+void __noreturn rr_abort(void);
 
 /* src/kalloc.rs relies on this alignment for every kmalloc() object. */
 static_assert(ARCH_KMALLOC_MINALIGN >= 8);
@@ -99,7 +102,7 @@ static ssize_t roulette_read(struct file *file, char __user *buf,
 	}
 	mutex_unlock(&res->lock);
 
-	/* May not return: a boom ends in abort() with no lock held. */
+	/* May not return: a boom ends in rr_abort() with no lock held. */
 	len = rr_spin(text, sizeof(text));
 	if (len <= 0)
 		return len ? len : -EIO;
@@ -127,24 +130,28 @@ static const struct file_operations roulette_fops = {
 	.release = roulette_release,
 };
 
+/* level: LOGLEVEL_ERR or LOGLEVEL_INFO (enum LogLevel in src/print.rs). */
 void rr_printk(int level, const char *msg, size_t len)
 {
 	int n = min_t(size_t, len, INT_MAX);
 
 	/* "%.*s": the Rust text is never parsed as a format string. */
 	switch (level) {
-	case 3:
+	case LOGLEVEL_ERR:
 		pr_err("%.*s", n, msg);
 		break;
-	default:
+	case LOGLEVEL_INFO:
 		pr_info("%.*s", n, msg);
+		break;
+	default:	/* not reached: LogLevel has no other value */
+		pr_err("%.*s", n, msg);
 		break;
 	}
 }
 
-void *rr_kmalloc(size_t size, bool zero)
+void *rr_kmalloc(size_t size)
 {
-	return kmalloc(size, zero ? GFP_KERNEL | __GFP_ZERO : GFP_KERNEL);
+	return kmalloc(size, GFP_KERNEL);
 }
 
 void *rr_krealloc(void *ptr, size_t size)
@@ -162,8 +169,11 @@ u32 rr_random_u32(void)
 	return get_random_u32();
 }
 
-/* The end of every Rust panic (src/panic.rs). */
-void __noreturn abort(void)
+/*
+ * The end of every Rust panic (src/panic.rs). Not named abort(): LLVM would
+ * take that for the C library's and drop the trap the Rust caller ends in.
+ */
+void __noreturn rr_abort(void)
 {
 	BUG();
 }
@@ -178,7 +188,7 @@ static int __init roulette_init(void)
 
 	major = register_chrdev(0, DEVICE_NAME, &roulette_fops);
 	if (major < 0) {
-		pr_err("roulette: cannot register %s: %d\n", DEVICE_NAME, major);
+		pr_err("cannot register %s: %d\n", DEVICE_NAME, major);
 		return major;
 	}
 	rr_announce(major);

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Test-only module: returns the facts it is given, so that the roles' OS
-# selection can be exercised for systems no VM here runs (RedHat family).
+# selection can be exercised for systems no VM here runs (other releases and families).
 from ansible.module_utils.basic import AnsibleModule
 
 
