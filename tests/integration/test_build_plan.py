@@ -21,7 +21,9 @@ sys.path.insert(0, str(ROOT / ".venv" / "collections"))
 from ansible_collections.rustkmod.roulette.plugins.lookup.tree_hash import tree_hash  # noqa: E402
 from ansible_collections.rustkmod.roulette.tests.unit.plugins.lookup.lookup_helpers import write_entry  # noqa: E402
 
-BOOKWORM, BOOKWORM2, TRIXIE = "6.1.0-27-amd64", "6.1.0-28-amd64", "6.12.48+deb13-amd64"
+BOOKWORM = "6.1.0-27-amd64"
+BOOKWORM2 = "6.1.0-28-amd64"
+TRIXIE = "6.12.48+deb13-amd64"
 RELEASE_ID = {BOOKWORM: "Debian-12", BOOKWORM2: "Debian-12", TRIXIE: "Debian-13", "5.10.0-32-amd64": "Debian-11"}
 REFUSE = "Refuse to build here when the build hosts of this release failed"
 
@@ -170,3 +172,20 @@ def test_without_build_hosts_the_first_target_of_each_release_builds(plan):
     chosen = sources(report, "t1", "t2", "t3", "t4", "t5")
     assert {name: source["builder"] for name, source in chosen.items()} == {
         "t1": "t1", "t2": "t2", "t3": "t1", "t4": "t4", "t5": "t2"}
+
+
+def batches(report, play):
+    return [list(p["tasks"][0]["hosts"]) for p in report["plays"] if p["play"]["name"] == play]
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({}, [["t1", "t2", "t3", "t4", "t5"]]),  # __roulette_defaults: 100%
+    ({"roulette_batch": 2}, [["t1", "t2"], ["t3", "t4"], ["t5"]]),
+    ({"roulette_batch": "40%"}, [["t1", "t2"], ["t3", "t4"], ["t5"]]),
+])
+def test_the_batch_size_and_its_default(plan, extra, expected):
+    inventory = fleet()
+    del inventory["roulette_build"]
+    rc, report = plan(inventory, extra)
+    assert rc == 0, report["stats"]
+    assert batches(report, "Build where no build host did, then load the module on the armed targets") == expected

@@ -14,7 +14,9 @@ from ansible_collections.rustkmod.roulette.plugins.filter import build_plan as p
 from ansible_collections.rustkmod.roulette.plugins.filter.build_plan import build_plan, module_source
 from ansible_collections.rustkmod.roulette.tests.unit.plugins.lookup.lookup_helpers import SOURCE, write_entry
 
-BOOKWORM, BOOKWORM2, TRIXIE = "6.1.0-27-amd64", "6.1.0-28-amd64", "6.12.48+deb13-amd64"
+BOOKWORM = "6.1.0-27-amd64"
+BOOKWORM2 = "6.1.0-28-amd64"
+TRIXIE = "6.12.48+deb13-amd64"
 RELEASE_ID = {BOOKWORM: "Debian-12", BOOKWORM2: "Debian-12", TRIXIE: "Debian-13"}
 
 
