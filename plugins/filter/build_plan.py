@@ -2,12 +2,12 @@
 # Copyright (c) 2026, the rustkmod.roulette authors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The build plan of a run: build_plan and module_source.
+"""The build plan of a run: build_plan and module_sources.
 
 Runs on the controller (filter plugins), in ansible-core's Python. build_plan
 reads the controller's module cache (plugin_utils/module_cache.py), once per
 kernel release. Each filter is documented in its own file beside this one
-(build_plan.yml, module_source.yml).
+(build_plan.yml, module_sources.yml).
 """
 
 from __future__ import annotations
@@ -150,13 +150,13 @@ def _built(hostvars, host, release):
     return (modules.get(release) or "") if isinstance(modules, Mapping) else ""
 
 
-def module_source(plan, host, hostvars, play_hosts=None):
+def _source(plan, host, hostvars, alive):
     try:
         release = plan["targets"][host]["release"]
         entry = plan["releases"][release]
     except (KeyError, TypeError):
         raise AnsibleFilterError(
-            "module_source: %s is not in the build plan: it had no preflight verdict when the plan was made "
+            "module_sources: %s is not in the build plan: it had no preflight verdict when the plan was made "
             "(run the preflight role on it first)" % host) from None
     result = {"release": release, "cached": entry["cached"], "builder": "", "problem": ""}
     if entry["cached"]:
@@ -174,15 +174,19 @@ def module_source(plan, host, hostvars, play_hosts=None):
     # The first target of the release that built it in this run or is still in the play: the
     # planned builder, unless it failed before building (seen from a later serial batch). The
     # host itself is such a target, so the search ends at the latest there.
-    alive = play_hosts or ()
     for target in entry["targets"]:
         if target == host or target in alive or _built(hostvars, target, release):
             result["builder"] = target
             return result
-    raise AnsibleFilterError("module_source: the build plan lists %s under kernel %s, but not among its targets"
+    raise AnsibleFilterError("module_sources: the build plan lists %s under kernel %s, but not among its targets"
                              % (host, release))
+
+
+def module_sources(plan, hosts, hostvars, play_hosts=None):
+    alive = set(_names(play_hosts, "play_hosts"))
+    return {host: _source(plan, host, hostvars, alive) for host in _names(hosts, "hosts")}
 
 
 class FilterModule(object):
     def filters(self):
-        return {"build_plan": build_plan, "module_source": module_source}
+        return {"build_plan": build_plan, "module_sources": module_sources}

@@ -93,8 +93,14 @@ def says(report, *hosts):
 
 
 def sources(report, *hosts):
-    chosen = results(report, "Choose where the module comes from", hosts)
-    return {name: result["ansible_facts"]["__site_source"] for name, result in chosen.items()}
+    """Where each target's module comes from, as chosen once per batch (run_once)."""
+    chosen = {}
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"] == "Choose where the module comes from":
+                (result,) = task["hosts"].values()
+                chosen.update(result["ansible_facts"]["__site_sources"])
+    return {name: chosen[name] for name in hosts}
 
 
 def cache_entry(cache, key, release):
@@ -175,7 +181,8 @@ def test_without_build_hosts_the_first_target_of_each_release_builds(plan):
 
 
 def batches(report, play):
-    return [list(p["tasks"][0]["hosts"]) for p in report["plays"] if p["play"]["name"] == play]
+    return [list(task["hosts"]) for p in report["plays"] if p["play"]["name"] == play
+            for task in p["tasks"] if task["task"]["name"] == REFUSE]
 
 
 @pytest.mark.parametrize("extra, expected", [
@@ -189,3 +196,8 @@ def test_the_batch_size_and_its_default(plan, extra, expected):
     rc, report = plan(inventory, extra)
     assert rc == 0, report["stats"]
     assert batches(report, "Build where no build host did, then load the module on the armed targets") == expected
+    # The sources are chosen once per batch, on its first host, for all its hosts.
+    chosen = [(name, sorted(result["ansible_facts"]["__site_sources"])) for play in report["plays"]
+              for task in play["tasks"] if task["task"]["name"] == "Choose where the module comes from"
+              for name, result in task["hosts"].items()]
+    assert chosen == [(batch[0], batch) for batch in expected]

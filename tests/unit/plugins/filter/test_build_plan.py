@@ -11,7 +11,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rustkmod.roulette.plugins.filter import build_plan as plugin
-from ansible_collections.rustkmod.roulette.plugins.filter.build_plan import build_plan, module_source
+from ansible_collections.rustkmod.roulette.plugins.filter.build_plan import build_plan, module_sources
 from ansible_collections.rustkmod.roulette.tests.unit.plugins.lookup.lookup_helpers import SOURCE, write_entry
 
 BOOKWORM = "6.1.0-27-amd64"
@@ -61,7 +61,7 @@ class Fleet:
         self.play_hosts.remove(host)
 
     def source(self, plan, host):
-        return module_source(plan, host, self.hostvars, self.play_hosts)
+        return module_sources(plan, [host], self.hostvars, self.play_hosts)[host]
 
 
 @pytest.fixture
@@ -314,8 +314,8 @@ def test_each_host_is_read_once_however_large_the_fleet():
     assert len(plan["targets"]) == 3000
 
 
-# Where a target's module comes from when it is about to be loaded: the plan, and what the
-# build hosts or the builder targets built in this run (kmod_build_modules).
+# Where a target's module comes from when its batch starts: the plan, and what the build
+# hosts or the builder targets built in this run (kmod_build_modules).
 
 def test_the_module_a_build_host_built():
     fleet = Fleet().target("t1", BOOKWORM).target("t2", BOOKWORM).builder("b1", "Debian-12").builder("b2", "Debian-12")
@@ -380,22 +380,34 @@ def test_a_builder_target_that_failed_before_building_passes_on_to_the_next_targ
     assert fleet.source(plan, "t4")["builder"] == "t3"
 
 
+def test_the_sources_of_a_whole_batch_at_once():
+    fleet = Fleet().target("t1", BOOKWORM).target("t2", BOOKWORM).target("t3", TRIXIE).builder("b13", "Debian-13")
+    plan = fleet.plan()
+    fleet.built("b13", TRIXIE)
+    assert module_sources(plan, ["t2", "t3"], fleet.hostvars, fleet.play_hosts) == {
+        "t2": {"release": BOOKWORM, "cached": "", "builder": "t1", "problem": ""},
+        "t3": {"release": TRIXIE, "cached": "", "builder": "b13", "problem": ""},
+    }
+    assert module_sources(plan, [], fleet.hostvars, fleet.play_hosts) == {}
+
+
 def test_a_target_not_in_the_plan_is_an_error_that_says_why():
     fleet = Fleet().target("t1", BOOKWORM)
     plan = fleet.plan()
     with pytest.raises(AnsibleFilterError) as caught:
-        module_source(plan, "t9", fleet.hostvars, fleet.play_hosts)
+        module_sources(plan, ["t1", "t9"], fleet.hostvars, fleet.play_hosts)
     assert "t9" in str(caught.value) and "preflight" in str(caught.value)
 
 
-def test_the_module_source_reads_few_hosts():
+def test_the_module_sources_of_a_batch_read_few_hosts():
     fleet = Fleet()
     for number in range(900):
         fleet.target("t%03d" % number, (BOOKWORM, BOOKWORM2, TRIXIE)[number % 3])
     plan = fleet.plan()
     fleet.fail("t000")  # the planned builder of 6.1.0-27 failed before building
     hostvars = CountingHostvars(fleet.hostvars)
-    sources = {host: module_source(plan, host, hostvars, fleet.play_hosts) for host in fleet.play_hosts}
+    sources = module_sources(plan, fleet.play_hosts, hostvars, fleet.play_hosts)
+    assert list(sources) == fleet.play_hosts
     assert {source["builder"] for source in sources.values() if source["release"] == BOOKWORM} == {"t003"}
     # Only the failed builder is read, once by each target of its release (299 of them).
     assert hostvars.reads == {"t000": 299}

@@ -43,7 +43,7 @@ def ansible_doc(kind, names):
 
 def test_the_names_checked_are_all_there_are():
     assert filter_names() == ["build_key", "build_plan", "dmesg_tail", "format_release", "load_plan",
-                              "module_file_info", "module_source", "patch_series", "roulette_load",
+                              "module_file_info", "module_sources", "patch_series", "roulette_load",
                               "settings_problems"]
     assert lookup_names() == ["cache_entry", "cached_module", "console_panic", "controller_cache", "tree_hash"]
 
