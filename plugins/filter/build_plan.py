@@ -75,8 +75,11 @@ def _cache_query(cache):
     if isinstance(patches, (str, bytes, Mapping)) or not all(isinstance(p, str) for p in patches):
         raise AnsibleFilterError("build_plan: the cache query's extra_patches must be a list of SHA-256 strings, "
                                  "not %r" % (patches,))
+    real_panic = cache.get("real_panic", False)
+    if not isinstance(real_panic, bool):
+        raise AnsibleFilterError("build_plan: the cache query's real_panic must be true or false, not %r" % (real_panic,))
     directory = cache.get("dir") or default_cache()
-    return directory, source, list(patches), bool(cache.get("real_panic", False))
+    return directory, source, list(patches), real_panic
 
 
 def build_plan(hostvars, targets, build_hosts=None, play_hosts=None, cache=None):
@@ -109,23 +112,27 @@ def build_plan(hostvars, targets, build_hosts=None, play_hosts=None, cache=None)
         if host in alive:
             build_host_release_id[host] = release_id
 
+    # Where each release's module comes from: the cache (asked once per release), else the live
+    # build hosts of its OS release, else none when all of those failed, else its first target.
     warn = Display().warning
     for release, entry in releases.items():
         cached = find_module(query[0], release, query[1], query[2], query[3], warn=warn) if query else ""
-        servers = [h for rid in entry["release_ids"] for h in live.get(rid, [])] if not cached else []
-        down = [h for rid in entry["release_ids"] for h in failed.get(rid, [])] if not cached else []
+        servers, down, problem = [], [], ""
         if cached:
             source, builder = "cache", ""
-        elif servers:
-            source, builder = "build_host", servers[0]
-        elif down:
-            source, builder = "none", ""
         else:
-            source, builder = "target", entry["targets"][0]
+            servers = [host for rid in entry["release_ids"] for host in live.get(rid, [])]
+            down = [host for rid in entry["release_ids"] for host in failed.get(rid, [])]
+            if servers:
+                source, builder = "build_host", servers[0]
+            elif down:
+                source, builder = "none", ""
+                problem = _NO_BUILDER.format(release=release, hosts=", ".join(down),
+                                             release_ids=", ".join(entry["release_ids"]))
+            else:
+                source, builder = "target", entry["targets"][0]
         entry.update(source=source, builder=builder, cached=cached, build_hosts=servers, failed_build_hosts=down,
-                     problem=_NO_BUILDER.format(release=release, hosts=", ".join(down),
-                                                release_ids=", ".join(entry["release_ids"]))
-                     if source == "none" else "")
+                     problem=problem)
 
     plan_build_hosts = {}
     for host, release_id in build_host_release_id.items():

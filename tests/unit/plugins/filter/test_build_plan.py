@@ -273,6 +273,7 @@ def test_a_verdict_that_cannot_be_read_stops_the_plan(bad, words):
     ({"dir": "/c"}, "source"),
     ({"source": SOURCE, "extra_patches": "abc"}, "extra_patches"),
     ({"source": SOURCE, "colour": "red"}, "colour"),
+    ({"source": SOURCE, "real_panic": "false"}, "real_panic"),
     ("yes", "cache"),
 ])
 def test_a_bad_cache_query_is_refused(cache, words):
