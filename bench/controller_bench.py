@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Seconds the controller takes for site.yml's build planning, for fleets of N hosts.
 
