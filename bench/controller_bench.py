@@ -145,7 +145,8 @@ def main():
         for label, rev in (("before", args.before), ("after", args.after), ("floor", None)):
             work = Path(top) / label
             work.mkdir()
-            plays = planning_playbook(revision_files(rev, work)) if label != "floor" else FLOOR
+            site = revision_files(rev, work)
+            plays = planning_playbook(site) if label != "floor" else FLOOR
             plays = yaml.safe_dump(plays, sort_keys=False, width=1000)
             for size in sizes:
                 if label == "before" and size > args.before_max:
