@@ -8,9 +8,9 @@ For each revision the planning tasks are taken out of that revision's playbooks/
 they are, with their plays' hosts, serial, vars and vars_files (the revision's playbooks/vars/):
 the tasks tagged roulette_plan, or, in a site.yml from before the build plan, the tasks that
 did its work by name. They run against an inventory of N local-connection targets over 3
-kernel releases (2 of Debian 12, 1 of Debian 13; plus K build hosts if asked) whose
-preflight_verdict is set in the inventory, so no preflight runs, nothing is built and no
-host is contacted. The controller's cache is an empty directory (every release a miss).
+kernel releases (2 of Debian 12, 1 of Debian 13; plus K build hosts if asked, each with the
+kmod_build_modules of its OS release as if it had built them) whose preflight_verdict is set
+in the inventory, so no preflight runs, nothing is built and no host is contacted. The controller's cache is an empty directory (every release a miss).
 The time is the whole ansible-playbook run, its start-up included (about 2 s here). The last
 column is Ansible's own floor on the same inventory: one skipped task on every target, which
 is what any per-host task costs (the planning has one per target: its refusal check).
@@ -102,6 +102,10 @@ def inventory(size, build_hosts):
     for n in range(build_hosts):
         release, distribution, version = RELEASES[[0, 2][n % 2]]
         builders["build-%02d" % n] = host(n, release, distribution, version, armed=False)
+        # As if it had built for its OS release's targets (no build runs here), so that the
+        # targets take its module rather than being refused.
+        builders["build-%02d" % n]["kmod_build_modules"] = {
+            r: "/cache/%s/roulette.ko" % r for r, d, v in RELEASES if (d, v) == (distribution, version)}
     return {"roulette": {"hosts": targets}, "roulette_build": {"hosts": builders}}
 
 
