@@ -148,18 +148,22 @@ def main():
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="roulette-controller-bench-") as top:
+        playbooks = {}
         for label, rev in (("before", args.before), ("after", args.after), ("floor", None)):
             work = Path(top) / label
             work.mkdir()
             site = revision_files(rev, work)
             plays = planning_playbook(site) if label != "floor" else FLOOR
-            plays = yaml.safe_dump(plays, sort_keys=False, width=1000)
-            for size in sizes:
-                if label == "before" and size > args.before_max:
-                    continue
-                results[label, size] = min(run(plays, work, size, args.build_hosts, args.forks)
-                                           for _ in range(args.repeat))
-                print("%-6s %5d hosts: %7.1f s" % (label, size, results[label, size]), file=sys.stderr, flush=True)
+            playbooks[label] = work, yaml.safe_dump(plays, sort_keys=False, width=1000)
+        # Interleaved, so that a change in the machine's load hits all three alike.
+        for size in sizes:
+            for _ in range(args.repeat):
+                for label, (work, plays) in playbooks.items():
+                    if label == "before" and size > args.before_max:
+                        continue
+                    seconds = run(plays, work, size, args.build_hosts, args.forks)
+                    results[label, size] = min(seconds, results.get((label, size), seconds))
+                    print("%-6s %5d hosts: %7.1f s" % (label, size, seconds), file=sys.stderr, flush=True)
 
     before_label = args.before
     after_label = args.after or "work tree at %s%s" % (git("rev-parse", "--short", "HEAD").strip(),
