@@ -157,15 +157,9 @@ def _built(hostvars, host, release):
     return (modules.get(release) or "") if isinstance(modules, Mapping) else ""
 
 
-def _source(plan, host, hostvars, alive):
-    try:
-        release = plan["targets"][host]["release"]
-        entry = plan["releases"][release]
-    except (KeyError, TypeError):
-        raise AnsibleFilterError(
-            "module_sources: %s is not in the build plan: it had no preflight verdict when the plan was made "
-            "(run the preflight role on it first)" % host) from None
-    result = {"release": release, "cached": entry["cached"], "builder": "", "problem": ""}
+def _source(release, entry, hostvars, alive):
+    """Where the module of `release` comes from now: cached, builder and problem."""
+    result = {"cached": entry["cached"], "builder": "", "problem": ""}
     if entry["cached"]:
         return result
     if entry["build_hosts"] or entry["failed_build_hosts"]:
@@ -179,19 +173,24 @@ def _source(plan, host, hostvars, alive):
             release_ids=", ".join(entry["release_ids"]))
         return result
     # The first target of the release that built it in this run or is still in the play: the
-    # planned builder, unless it failed before building (seen from a later serial batch). The
-    # host itself is such a target, so the search ends at the latest there.
+    # planned builder, unless it failed before building (seen from a later serial batch). Any
+    # target that asks is in the play, so the search ends at the latest there.
     for target in entry["targets"]:
-        if target == host or target in alive or _built(hostvars, target, release):
+        if target in alive or _built(hostvars, target, release):
             result["builder"] = target
             return result
-    raise AnsibleFilterError("module_sources: the build plan lists %s under kernel %s, but not among its targets"
-                             % (host, release))
+    result["problem"] = "No module for kernel %s: every target running it failed (their error is above)." % release
+    return result
 
 
-def module_sources(plan, hosts, hostvars, play_hosts=None):
+def module_sources(plan, hostvars, play_hosts=None):
+    try:
+        releases = plan["releases"]
+        entries = list(releases.items())
+    except (KeyError, TypeError, AttributeError):
+        raise AnsibleFilterError("module_sources expects the plan build_plan returned") from None
     alive = set(_names(play_hosts, "play_hosts"))
-    return {host: _source(plan, host, hostvars, alive) for host in _names(hosts, "hosts")}
+    return {release: _source(release, entry, hostvars, alive) for release, entry in entries}
 
 
 class FilterModule(object):

@@ -93,14 +93,16 @@ def says(report, *hosts):
 
 
 def sources(report, *hosts):
-    """Where each target's module comes from, as chosen once per batch (run_once)."""
+    """Where each target's module comes from: its kernel release's source, as chosen once per batch."""
     chosen = {}
     for play in report["plays"]:
         for task in play["tasks"]:
             if task["task"]["name"] == "Choose where the module comes from":
                 (result,) = task["hosts"].values()
                 chosen.update(result["ansible_facts"]["__site_sources"])
-    return {name: chosen[name] for name in hosts}
+    release_of = {name: values["preflight_verdict"]["kernel_release"]
+                  for group in fleet().values() for name, values in group["hosts"].items()}
+    return {name: dict(chosen[release_of[name]], release=release_of[name]) for name in hosts}
 
 
 def cache_entry(cache, key, release):
@@ -196,8 +198,8 @@ def test_the_batch_size_and_its_default(plan, extra, expected):
     rc, report = plan(inventory, extra)
     assert rc == 0, report["stats"]
     assert batches(report, "Build where no build host did, then load the module on the armed targets") == expected
-    # The sources are chosen once per batch, on its first host, for all its hosts.
+    # The sources are chosen once per batch, on its first host, for every kernel release.
     chosen = [(name, sorted(result["ansible_facts"]["__site_sources"])) for play in report["plays"]
               for task in play["tasks"] if task["task"]["name"] == "Choose where the module comes from"
               for name, result in task["hosts"].items()]
-    assert chosen == [(batch[0], batch) for batch in expected]
+    assert chosen == [(batch[0], sorted([BOOKWORM, BOOKWORM2, TRIXIE])) for batch in expected]

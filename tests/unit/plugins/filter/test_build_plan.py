@@ -61,7 +61,9 @@ class Fleet:
         self.play_hosts.remove(host)
 
     def source(self, plan, host):
-        return module_sources(plan, [host], self.hostvars, self.play_hosts)[host]
+        """Where host's module comes from: its kernel release's source, now."""
+        release = plan["targets"][host]["release"]
+        return dict(module_sources(plan, self.hostvars, self.play_hosts)[release], release=release)
 
 
 @pytest.fixture
@@ -381,34 +383,43 @@ def test_a_builder_target_that_failed_before_building_passes_on_to_the_next_targ
     assert fleet.source(plan, "t4")["builder"] == "t3"
 
 
-def test_the_sources_of_a_whole_batch_at_once():
+def test_the_sources_of_every_release_at_once():
     fleet = Fleet().target("t1", BOOKWORM).target("t2", BOOKWORM).target("t3", TRIXIE).builder("b13", "Debian-13")
     plan = fleet.plan()
     fleet.built("b13", TRIXIE)
-    assert module_sources(plan, ["t2", "t3"], fleet.hostvars, fleet.play_hosts) == {
-        "t2": {"release": BOOKWORM, "cached": "", "builder": "t1", "problem": ""},
-        "t3": {"release": TRIXIE, "cached": "", "builder": "b13", "problem": ""},
+    assert module_sources(plan, fleet.hostvars, fleet.play_hosts) == {
+        BOOKWORM: {"cached": "", "builder": "t1", "problem": ""},
+        TRIXIE: {"cached": "", "builder": "b13", "problem": ""},
     }
-    assert module_sources(plan, [], fleet.hostvars, fleet.play_hosts) == {}
+    assert module_sources(Fleet().plan(), {}, []) == {}
 
 
-def test_a_target_not_in_the_plan_is_an_error_that_says_why():
-    fleet = Fleet().target("t1", BOOKWORM)
+def test_a_release_whose_targets_all_failed_has_no_builder():
+    fleet = Fleet().target("t1", BOOKWORM).target("t2", BOOKWORM)
     plan = fleet.plan()
-    with pytest.raises(AnsibleFilterError) as caught:
-        module_sources(plan, ["t1", "t9"], fleet.hostvars, fleet.play_hosts)
-    assert "t9" in str(caught.value) and "preflight" in str(caught.value)
+    fleet.fail("t1")
+    fleet.fail("t2")
+    assert module_sources(plan, fleet.hostvars, fleet.play_hosts)[BOOKWORM] == {
+        "cached": "", "builder": "",
+        "problem": "No module for kernel 6.1.0-27-amd64: every target running it failed (their error is above)."}
 
 
-def test_the_module_sources_of_a_batch_read_few_hosts():
+@pytest.mark.parametrize("plan", [None, "plan", {}, {"releases": ["6.1"]}])
+def test_module_sources_needs_a_plan(plan):
+    with pytest.raises(AnsibleFilterError, match="the plan build_plan returned"):
+        module_sources(plan, {}, [])
+
+
+def test_the_module_sources_read_few_hosts():
+    """Once per batch, whatever the fleet's size: a few reads per kernel release."""
     fleet = Fleet()
     for number in range(900):
         fleet.target("t%03d" % number, (BOOKWORM, BOOKWORM2, TRIXIE)[number % 3])
     plan = fleet.plan()
     fleet.fail("t000")  # the planned builder of 6.1.0-27 failed before building
     hostvars = CountingHostvars(fleet.hostvars)
-    sources = module_sources(plan, fleet.play_hosts, hostvars, fleet.play_hosts)
-    assert list(sources) == fleet.play_hosts
-    assert {source["builder"] for source in sources.values() if source["release"] == BOOKWORM} == {"t003"}
-    # Only the failed builder is read, once by each target of its release (299 of them).
-    assert hostvars.reads == {"t000": 299}
+    sources = module_sources(plan, hostvars, fleet.play_hosts)
+    assert {release: source["builder"] for release, source in sources.items()} == {
+        BOOKWORM: "t003", BOOKWORM2: "t001", TRIXIE: "t002"}
+    # Only the failed builder is read, once.
+    assert hostvars.reads == {"t000": 1}
