@@ -19,8 +19,16 @@ if [[ -n $bad ]]; then
     exit 1
 fi
 listing=$(tar -tzf "$tarball")
-for must in MANIFEST.json playbooks/site.yml playbooks/spin.yml files/kmod/Makefile \
-    plugins/modules/spin.py plugins/modules/roulette_info.py roles/kmod_load/meta/argument_specs.yml; do
+# What only the repository's developers run stays out of the tarball (galaxy.yml build_ignore).
+dev=$(grep -E '^(bench|scripts|molecule|\.config|tests/(vm|browser|ee|kmod|integration|unit/lab|unit/project))(/|$)|^(\.ansible-lint|\.yamllint|ruff\.toml|requirements\.txt|ansible\.cfg)$' <<<"$listing" || true)
+if [[ -n $dev ]]; then
+    echo "the tarball carries files for the repository's developers only:" >&2
+    echo "$dev" >&2
+    exit 1
+fi
+for must in MANIFEST.json playbooks/site.yml playbooks/spin.yml playbooks/vars/defaults.yml files/kmod/Makefile \
+    files/kmod/build-outputs.txt meta/runtime.yml meta/execution-environment.yml changelogs/changelog.yaml \
+    tests/sanity/ignore-2.21.txt tests/unit/plugins/filter/test_build_plan.py plugins/modules/spin.py plugins/modules/roulette_info.py roles/kmod_load/meta/argument_specs.yml; do
     grep -qx "$must" <<<"$listing" || { echo "the tarball lacks $must" >&2; exit 1; }
 done
 
