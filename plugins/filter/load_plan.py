@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: load_plan
 short_description: Decide whether the roulette module must be loaded, reloaded or left as it is
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Compares the driver's state as C(rustkmod.roulette.roulette_info) read it with what is wanted,
     the module file that is (or is about to be) installed, identified by its C(version) (the driver's

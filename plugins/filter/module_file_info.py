@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: module_file_info
 short_description: Describe a kernel module file on the controller (srcversion, vermagic)
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Reads the C(.modinfo) strings of a kernel module file on the controller, in Python, with the same
     code C(rustkmod.roulette.roulette_info) uses for the installed file on a host, so that the two

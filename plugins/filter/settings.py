@@ -12,6 +12,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: settings_problems
 short_description: Check the raw values of the collection's variables
+version_added: 1.0.0
 description:
   - Takes a dict of variable names and their values as the inventory, C(group_vars) or C(-e) gave
     them (integers, strings, booleans, floats, null, lists), before any C(| int) or C(| bool) has

@@ -7,6 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: build_outputs
 short_description: The driver's build outputs as path patterns, for leaving them out of an archive
+version_added: 1.0.0
 description:
   - Returns the names that C(files/kmod/build-outputs.txt) lists (what building the driver leaves in its
     tree; the driver's C(make clean) removes them) as fnmatch patterns over paths relative to a tree,

@@ -7,6 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: cache_entry
 short_description: Check one entry of the controller's module cache before it is used
+version_added: 1.0.0
 description:
   - Checks a module in the build cache of the kmod_build role, as it is about to be copied to a host, and
     says whether it is sound and, when not, what is wrong.

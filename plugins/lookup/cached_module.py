@@ -6,6 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: cached_module
 short_description: Find a module already built for a kernel release in the controller's cache
+version_added: 1.0.0
 description:
   - Looks through the build cache of the kmod_build role (one directory per build key, each with
     C(roulette.ko) and C(build.json)) for a module built for the given kernel release from the

@@ -7,6 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: console_panic
 short_description: Look for a kernel panic in a host's serial console log on the controller
+version_added: 1.0.0
 description:
   - Reads a file on the controller that holds a host's serial console output (QEMU's C(-serial file:),
     a console server's log), from a byte offset to its end, and returns what it says about a kernel

@@ -6,6 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: controller_cache
 short_description: The controller's default module cache directory
+version_added: 1.0.0
 description:
   - Returns the directory the kmod_build role keeps built modules in on the controller when
     C(kmod_build_controller_cache) is not set, the one default of that path in the collection

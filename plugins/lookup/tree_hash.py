@@ -6,6 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: tree_hash
 short_description: Hash of a directory tree on the controller
+version_added: 0.1.0
 description:
   - Returns the SHA-256 of the relative paths, modes and contents of every file
     under each given directory, skipping build output (the names that the driver's

@@ -13,7 +13,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: fleet_report
 short_description: Write the fleet's roulette results as HTML, Markdown, JSON and JUnit XML
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Takes every host's raw spin record, as playbooks/spin.yml keeps it in C(roulette_spin_record), decides each
     host's status (V(dead), V(unreachable), V(failed), V(stuck), V(alive), V(not_run), V(skipped)), and writes

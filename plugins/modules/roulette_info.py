@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: roulette_info
 short_description: Facts about the kernel-roulette driver and what the kernel allows
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Reads the state of the C(roulette) kernel module and of its device node, and the kernel
     settings that decide whether it can be loaded and what a boom does.
@@ -119,11 +119,11 @@ ansible_facts:
           description:
             - The loaded module's C(MODULE_VERSION) (C(/sys/module/roulette/version)), null when not loaded or
               when the module declares none. The collection's driver gives its release and a hash of what it was
-              built from (sources as patched, build files, toolchain), e.g. V(1.1.0+b2981c0b6499dd11), which tells
+              built from (sources as patched, build files, toolchain), e.g. V(1.0.0+b2981c0b6499dd11), which tells
               two builds apart even when only the Rust code differs (C(srcversion) covers the C sources only).
             - Compare it with RV(ansible_facts.roulette_info.installed.version).
           type: str
-          sample: 1.1.0+b2981c0b6499dd11
+          sample: 1.0.0+b2981c0b6499dd11
         installed:
           description: The installed module file at O(module_path). Nothing here follows a symlink.
           type: dict
@@ -152,7 +152,7 @@ ansible_facts:
             version:
               description: The C(version) in the file's C(.modinfo) section (see RV(ansible_facts.roulette_info.version)).
               type: str
-              sample: 1.1.0+b2981c0b6499dd11
+              sample: 1.0.0+b2981c0b6499dd11
             vermagic:
               description: The C(vermagic) in the file's C(.modinfo) section, null when absent or not an ELF file.
               type: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: spin
 short_description: Spin the kernel roulette (open and read /dev/kernel-roulette)
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Opens and reads the C(kernel-roulette) character device O(count) times. Every read makes the
     driver sample a value S in 0..99; when S is at least the driver's chance C the read answers

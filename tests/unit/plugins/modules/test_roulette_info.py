@@ -99,8 +99,8 @@ def test_srcversion_of_the_loaded_module(host):
 
 
 def test_loaded_version(host):
-    host.write("sys/module/roulette/version", "1.1.0+b2981c0b6499dd11\n")
-    assert facts(host)["version"] == "1.1.0+b2981c0b6499dd11"
+    host.write("sys/module/roulette/version", "1.0.0+b2981c0b6499dd11\n")
+    assert facts(host)["version"] == "1.0.0+b2981c0b6499dd11"
     host.remove("sys/module/roulette/version")
     assert facts(host)["version"] is None
 
@@ -109,14 +109,14 @@ def test_installed_module_file(host):
     ko = host.path("lib/modules/6.1.0-27-amd64/extra/roulette.ko")
     os.makedirs(os.path.dirname(ko))
     data = make_elf([(".text", b"\x90" * 8), (".modinfo", modinfo(
-        license="GPL", version="1.1.0+b2981c0b6499dd11", srcversion="9F3C6B1D2E4A5F60718293A",
+        license="GPL", version="1.0.0+b2981c0b6499dd11", srcversion="9F3C6B1D2E4A5F60718293A",
         vermagic="6.1.0-27-amd64 SMP mod_unload "))])
     with open(ko, "wb") as handle:
         handle.write(data)
     installed = facts(host, {"module_path": ko})["installed"]
     assert installed.pop("sha256") == hashlib.sha256(data).hexdigest()
     assert installed == {"path": ko, "exists": True, "regular": True, "size": len(data),
-                         "srcversion": "9F3C6B1D2E4A5F60718293A", "version": "1.1.0+b2981c0b6499dd11",
+                         "srcversion": "9F3C6B1D2E4A5F60718293A", "version": "1.0.0+b2981c0b6499dd11",
                          "vermagic": "6.1.0-27-amd64 SMP mod_unload "}
 
 
