@@ -7,15 +7,17 @@
 # ansible-test with a notice. ansible-test bootstraps pip in its per-test venvs with
 # a script from a host that is not reachable here: scripts/get_pip_offline.py stands
 # in for it (it uses Python's bundled pip, then the package index).
+#   scripts/ansible_test.sh [VENV]   VENV: the virtualenv whose ansible-test runs (default .venv)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-WORK="$ROOT/tests/output/ansible-test"
+VENV="$(cd "${1:-$ROOT/.venv}" && pwd)"
+WORK="$ROOT/tests/output/ansible-test-$(basename "$VENV")"
 TREE="$WORK/ansible_collections/rustkmod/roulette"
-PY_VERSION=$("$ROOT/.venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-export PATH="$ROOT/.venv/bin:$PATH"
+PY_VERSION=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+export PATH="$VENV/bin:$PATH"
 
 PIP_VERSION=$(grep -oP "^\s+pip='\K[0-9.]+" \
-    "$("$ROOT/.venv/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py" | head -n1)
+    "$("$VENV/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py" | head -n1)
 if [[ -n $PIP_VERSION ]]; then
     mkdir -p ~/.ansible/test/cache
     cp "$ROOT/scripts/get_pip_offline.py" ~/.ansible/test/cache/"get_pip_${PIP_VERSION//./_}.py"

@@ -54,6 +54,7 @@ stage "unit tests" python -m pytest -q -p no:testinfra tests/unit
 stage "report page in headless Chromium (tests/browser)" python -m pytest -q -rs -p no:testinfra tests/browser
 stage "playbooks on the controller (preflight, package selection)" python -m pytest -q -p no:testinfra tests/integration
 stage "ansible-test sanity and units" scripts/ansible_test.sh
+stage "lowest claimed ansible-core: sanity, units, controller playbooks" scripts/check_core_min.sh
 stage "collection build has no build output" scripts/check_collection_build.sh
 stage "execution environment (ansible-builder create)" scripts/check_ee.sh
 stage "driver build tests (tests/kmod/test_build.sh)" scripts/driver_tests.sh

@@ -24,7 +24,10 @@ def run(tmp_path, playbook, extra_vars=None, groups=("roulette",), limit=None):
         argv += ["-e", json.dumps(extra_vars)]
     if limit:
         argv += ["--limit", limit]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    # The json callback: messages whole, as every ansible-core version gives them (the yaml
+    # callback of 2.17 folds long lines).
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
     proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     return proc.returncode, proc.stdout + proc.stderr
 

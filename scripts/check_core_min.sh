@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The lowest ansible-core that meta/runtime.yml claims (requires_ansible), tested for real:
+# a second virtualenv (.venv-core-min) with the versions of tests/core-min/requirements.txt,
+# then ansible-test sanity and units and the controller-side playbook tests
+# (tests/integration) with its ansible-playbook. The VM scenarios run with .venv's newest
+# ansible-core only. ansible-core 2.19 runs on Python 3.11 to 3.13.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv-core-min"
+REQUIREMENTS="$ROOT/tests/core-min/requirements.txt"
+
+claimed=$(sed -n 's/^requires_ansible: *">=\([0-9.]*\)".*/\1/p' "$ROOT/meta/runtime.yml")
+pinned=$(sed -n 's/^ansible-core==\([0-9.]*\)$/\1/p' "$REQUIREMENTS")
+if [[ ${pinned%.*} != "${claimed%.*}" ]]; then
+    echo "meta/runtime.yml claims ansible-core >= $claimed but $REQUIREMENTS tests $pinned" >&2
+    exit 1
+fi
+
+find_python() {
+    local candidate
+    for candidate in python3.11 python3 python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3; do
+        command -v "$candidate" >/dev/null 2>&1 || continue
+        if "$candidate" -c 'import sys, venv; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+stamp="$VENV/.requirements.sha256"
+want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+    PY=$(find_python) || { echo "ansible-core $pinned needs Python 3.11 to 3.13; none found" >&2; exit 1; }
+    rm -rf "$VENV"
+    "$PY" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS"
+    echo "$want" >"$stamp"
+fi
+echo "testing with $("$VENV/bin/ansible" --version | head -n1) on $("$VENV/bin/python" --version)"
+
+"$ROOT/scripts/ansible_test.sh" "$VENV"
+# The playbook tests run ansible-playbook from the interpreter's own bin directory.
+cd "$ROOT"
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/integration
