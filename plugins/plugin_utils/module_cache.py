@@ -12,6 +12,10 @@ extra_patches, real_panic) and the sha256 of roulette.ko. An entry is only used
 when both files are there and agree: a build.json that is not such an object, a
 roulette.ko that is missing, empty, a directory, not ELF or not the file whose
 sha256 build.json records, makes the entry corrupt, and it is never used.
+
+build.json may also say how long make took (build_seconds, a whole number of
+seconds, null when make did not run); last_build reads it for an estimate of
+the next build.
 """
 
 from __future__ import annotations
@@ -179,3 +183,63 @@ def find_module(cache, kernel_release, source, extra_patches=(), real_panic=Fals
         if best_time is None or mtime > best_time:
             best, best_time = module, mtime
     return best
+
+
+def _is_seconds(value):
+    # JSON true/false are bools, which Python counts as ints: they are no durations.
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def last_build(cache, kernel_release, built_on=None):
+    """What the build that best predicts a build for `kernel_release` on `built_on` took, or None.
+
+    Only sound entries whose build.json has a build_seconds (a whole number of
+    seconds, 0 or more) count; other values (null, strings, floats, negative
+    numbers, booleans) are ignored, as are corrupt entries, without a warning
+    (the cache lookups warn about those). A build on the same host tells most
+    (how fast a host builds matters more than which kernel it builds for), so
+    the entries are tried in this order, the newest roulette.ko first within
+    each: the same kernel release on the same host, another kernel release on
+    the same host, the same kernel release on another host. A build of another
+    kernel release on another host is not used.
+
+    Returns a dict: seconds, kernel_release, built_on (None when build.json
+    does not name a host), key (the entry's directory name), directory,
+    same_host and same_release.
+    """
+    host = built_on or None
+    candidates = []
+    for directory in entries(cache):
+        info, problem = read_info(directory)
+        if problem is not None or not _is_seconds(info.get("build_seconds")):
+            continue
+        entry_host = info.get("built_on") if _is_text(info.get("built_on")) else None
+        same_host = host is not None and entry_host == host
+        same_release = info["kernel_release"] == kernel_release
+        if same_host and same_release:
+            rank = 0
+        elif same_host:
+            rank = 1
+        elif same_release:
+            rank = 2
+        else:
+            continue
+        module = os.path.join(directory, MODULE_NAME)
+        try:
+            mtime = os.stat(module).st_mtime
+        except OSError:  # no module: the entry is corrupt
+            continue
+        candidates.append((rank, -mtime, directory, module, info, entry_host, same_host, same_release))
+    # Only the entry chosen is hashed; a corrupt one makes way for the next.
+    for _rank, _mtime, directory, module, info, entry_host, same_host, same_release in sorted(candidates):
+        if module_problem(module, info["sha256"]) is None:
+            return {"seconds": info["build_seconds"], "kernel_release": info["kernel_release"],
+                    "built_on": entry_host, "key": os.path.basename(directory), "directory": directory,
+                    "same_host": same_host, "same_release": same_release}
+    return None
+
+
+def last_build_seconds(cache, kernel_release, built_on=None):
+    """The build_seconds of last_build(...), or None when no entry has one."""
+    found = last_build(cache, kernel_release, built_on)
+    return None if found is None else found["seconds"]

@@ -45,8 +45,8 @@ def test_the_names_checked_are_all_there_are():
     assert filter_names() == ["build_key", "build_plan", "dmesg_tail", "format_release", "host_outcome", "load_plan",
                               "module_file_info", "module_sources", "patch_series", "roulette_load",
                               "settings_problems"]
-    assert lookup_names() == ["build_outputs", "cache_entry", "cached_module", "console_panic", "controller_cache",
-                              "tree_hash"]
+    assert lookup_names() == ["build_estimate", "build_outputs", "cache_entry", "cached_module", "console_panic",
+                              "controller_cache", "tree_hash"]
 
 
 @pytest.mark.parametrize("kind, names", [("filter", filter_names()), ("lookup", lookup_names())])

@@ -111,3 +111,104 @@ def test_default_cache(monkeypatch, tmp_path):
     monkeypatch.delenv("ROULETTE_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert mc.default_cache() == str(tmp_path / "xdg" / "rustkmod-roulette" / "modules")
+
+
+def timed(tmp_path, name, seconds, release="6.1.0-27-amd64", host="vm1", mtime=1000, ko=KO, **fields):
+    """An entry as kmod_build writes it since build_seconds is recorded; `fields` override build.json."""
+    info = {"kernel_release": release, "source": "s" * 64, "extra_patches": [], "real_panic": False,
+            "key": name, "built_on": host, "sha256": hashlib.sha256(ko).hexdigest(), "build_seconds": seconds}
+    info.update(fields)
+    directory = entry(tmp_path, info=info, ko=ko, name=name)
+    os.utime(directory / "roulette.ko", (mtime, mtime))
+    return directory
+
+
+def test_last_build_is_none_without_a_cache_or_a_timed_entry(tmp_path):
+    assert mc.last_build(str(tmp_path / "none"), "6.1.0-27-amd64", "vm1") is None
+    entry(tmp_path, name="untimed")  # built before build_seconds was recorded
+    timed(tmp_path, "skipped", None)  # make did not run: null
+    assert mc.last_build(str(tmp_path), "6.1.0-27-amd64", "vm1") is None
+    assert mc.last_build_seconds(str(tmp_path), "6.1.0-27-amd64", "vm1") is None
+
+
+def test_last_build_of_the_release_on_the_host(tmp_path):
+    directory = timed(tmp_path, "k1", 362)
+    assert mc.last_build(str(tmp_path), "6.1.0-27-amd64", "vm1") == {
+        "seconds": 362, "kernel_release": "6.1.0-27-amd64", "built_on": "vm1", "key": "k1",
+        "directory": str(directory), "same_host": True, "same_release": True}
+    assert mc.last_build_seconds(str(tmp_path), "6.1.0-27-amd64", "vm1") == 362
+    assert mc.last_build_seconds(str(tmp_path), "6.1.0-27-amd64") == 362
+
+
+def test_the_newest_wins(tmp_path):
+    timed(tmp_path, "a-new", 300, mtime=3000)
+    timed(tmp_path, "b-old", 100, mtime=1000)
+    timed(tmp_path, "c-mid", 200, mtime=2000)
+    assert mc.last_build_seconds(str(tmp_path), "6.1.0-27-amd64", "vm1") == 300
+
+
+@pytest.mark.parametrize("builds, host, expected", [
+    # (name, seconds, release, host, mtime) of each entry; the build host asked about; the key chosen.
+    ([("same", 360, "6.1.0-27-amd64", "vm1", 1000), ("release", 30, "6.1.0-27-amd64", "chroot", 3000),
+      ("host", 400, "6.12.48-amd64", "vm1", 3000)], "vm1", "same"),
+    ([("release", 30, "6.1.0-27-amd64", "chroot", 3000), ("host", 400, "6.12.48-amd64", "vm1", 1000)],
+     "vm1", "host"),
+    ([("release", 30, "6.1.0-27-amd64", "chroot", 1000), ("neither", 400, "6.12.48-amd64", "vm2", 3000)],
+     "vm1", "release"),
+    ([("neither", 400, "6.12.48-amd64", "vm2", 3000)], "vm1", None),
+    ([("release", 30, "6.1.0-27-amd64", "chroot", 1000), ("host", 400, "6.12.48-amd64", "vm1", 3000)],
+     None, "release"),
+], ids=["same host and release", "same host first", "then same release", "neither", "no host asked"])
+def test_the_same_host_is_preferred_then_the_same_release(tmp_path, builds, host, expected):
+    for name, seconds, release, built_on, mtime in builds:
+        timed(tmp_path, name, seconds, release=release, host=built_on, mtime=mtime)
+    found = mc.last_build(str(tmp_path), "6.1.0-27-amd64", host)
+    assert (found and found["key"]) == expected
+
+
+@pytest.mark.parametrize("value", [None, "360", 360.5, -1, True, [360], {"s": 360}],
+                         ids=["null", "string", "float", "negative", "bool", "list", "dict"])
+def test_a_malformed_build_seconds_is_ignored(tmp_path, value):
+    timed(tmp_path, "old", 100, mtime=1000)
+    timed(tmp_path, "bad", value, mtime=2000)
+    assert mc.last_build_seconds(str(tmp_path), "6.1.0-27-amd64", "vm1") == 100
+
+
+def test_zero_seconds_is_a_duration(tmp_path):
+    timed(tmp_path, "old", 100, mtime=1000)
+    timed(tmp_path, "fast", 0, mtime=2000)
+    assert mc.last_build_seconds(str(tmp_path), "6.1.0-27-amd64", "vm1") == 0
+
+
+@pytest.mark.parametrize("corrupt", ["tampered module", "no module", "null build.json", "no sha256"])
+def test_a_corrupt_entry_makes_way_for_the_next(tmp_path, corrupt):
+    timed(tmp_path, "old", 100, mtime=1000)
+    bad = timed(tmp_path, "bad", 999, mtime=2000)
+    if corrupt == "tampered module":
+        (bad / "roulette.ko").write_bytes(KO + b"x")
+        os.utime(bad / "roulette.ko", (2000, 2000))
+    elif corrupt == "no module":
+        (bad / "roulette.ko").unlink()
+    elif corrupt == "null build.json":
+        (bad / "build.json").write_text("null")
+    else:
+        info = json.loads((bad / "build.json").read_text())
+        del info["sha256"]
+        (bad / "build.json").write_text(json.dumps(info))
+    assert mc.last_build_seconds(str(tmp_path), "6.1.0-27-amd64", "vm1") == 100
+
+
+def test_an_entry_that_names_no_host_counts_for_its_release_only(tmp_path):
+    timed(tmp_path, "nameless", 250, built_on=None)
+    assert mc.last_build(str(tmp_path), "6.1.0-27-amd64", "vm1")["built_on"] is None
+    assert mc.last_build(str(tmp_path), "6.12.48-amd64", "vm1") is None
+
+
+def test_only_the_entry_chosen_is_hashed(tmp_path, monkeypatch):
+    timed(tmp_path, "a", 100, mtime=1000)
+    timed(tmp_path, "b", 200, mtime=2000)
+    hashed = []
+    original = mc.module_problem
+    monkeypatch.setattr(mc, "module_problem", lambda path, sha256=None: hashed.append(path) or original(path, sha256))
+    assert mc.last_build_seconds(str(tmp_path), "6.1.0-27-amd64", "vm1") == 200
+    assert hashed == [str(tmp_path / "b" / "roulette.ko")]
