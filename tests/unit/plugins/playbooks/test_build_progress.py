@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the roles say before their long, silent steps, and the build time kmod_build records.
+
+The tasks are taken verbatim from the roles' task files and run on the controller
+(connection local) with the variables the roles' earlier tasks would have set, one
+inventory host per case, in one ansible-playbook run per role: what make and apt would do
+needs a build host (the VM lab), but what the message says and what build.json records
+does not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible_collections.rustkmod.roulette.tests.unit.plugins.lookup.lookup_helpers import write_entry
+
+REPO = Path(__file__).resolve().parents[4]
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+FAKE_FACTS = REPO / "tests" / "integration" / "playbooks" / "library"
+RELEASE = "6.1.0-27-amd64"
+
+
+def role_task(path, name):
+    """The task called `name` in a role's task file, looked for inside blocks too."""
+    def walk(tasks):
+        for task in tasks:
+            if task.get("name") == name:
+                return task
+            found = walk(task.get("block", []) + task.get("rescue", []) + task.get("always", []))
+            if found:
+                return found
+        return None
+    task = walk(yaml.safe_load((REPO / path).read_text()))
+    assert task, "no task %r in %s" % (name, path)
+    return task
+
+
+def play(tmp_path, hosts, tasks):
+    """Run `tasks` on `hosts` (name -> host vars, all local); {host: result of the last task}."""
+    top = tmp_path / "collections"
+    (top / "ansible_collections" / "rustkmod").mkdir(parents=True, exist_ok=True)
+    (top / "ansible_collections" / "rustkmod" / "roulette").symlink_to(REPO)
+    for variables in hosts.values():
+        variables.update(ansible_connection="local", ansible_python_interpreter=sys.executable)
+    (tmp_path / "inventory.json").write_text(json.dumps({"all": {"hosts": hosts}}))
+    (tmp_path / "play.yml").write_text(yaml.safe_dump([{"name": "Run the role's task", "hosts": "all",
+                                                         "gather_facts": False, "tasks": tasks}]))
+    (tmp_path / "ansible.cfg").write_text("[defaults]\n")  # none of the checkout's or the machine's settings
+    env = dict(os.environ, ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(top),
+               ANSIBLE_LIBRARY=str(FAKE_FACTS), ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_RETRY_FILES_ENABLED="False")
+    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(tmp_path / "inventory.json"), str(tmp_path / "play.yml")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)["plays"][0]["tasks"][-1]["hosts"]
+
+
+@pytest.fixture(scope="module")
+def build_messages(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("messages")
+    caches = {name: tmp_path / name for name in ("empty", "here", "elsewhere", "other-release", "nameless")}
+    write_entry(caches["here"], "k-here", mtime=2000, built_on="vm-here", build_seconds=362)
+    write_entry(caches["here"], "k-chroot", mtime=3000, built_on="chroot", build_seconds=31)
+    write_entry(caches["here"], "k-untimed", mtime=4000, built_on="vm-here")
+    write_entry(caches["elsewhere"], "k-chroot", built_on="chroot", build_seconds=31)
+    write_entry(caches["other-release"], "k-trixie", release="6.12.48-amd64", built_on="vm-other", build_seconds=430)
+    write_entry(caches["other-release"], "k-chroot", built_on="chroot", build_seconds=31)
+    write_entry(caches["nameless"], "k", built_on=None, build_seconds=95)
+    hosts = {
+        "vm-empty": {"kmod_build_controller_cache": str(caches["empty"])},
+        "vm-here": {"kmod_build_controller_cache": str(caches["here"])},
+        "vm-elsewhere": {"kmod_build_controller_cache": str(caches["elsewhere"])},
+        "vm-other": {"kmod_build_controller_cache": str(caches["other-release"])},
+        "vm-nameless": {"kmod_build_controller_cache": str(caches["nameless"])},
+    }
+    for host, variables in hosts.items():
+        variables.update(__kmod_build_release=RELEASE, kmod_build_timeout=3600,
+                         __dir="/var/lib/rustkmod-roulette/build/k-" + host,
+                         __log="/var/lib/rustkmod-roulette/build/k-%s/build.log" % host)
+    task = role_task("roles/kmod_build/tasks/build_release.yml", "Say what is built, where, and where its log is")
+    return {host: result["msg"] for host, result in play(tmp_path, hosts, [task]).items()}
+
+
+def test_the_build_message_says_what_where_and_the_log(build_messages):
+    assert build_messages["vm-empty"] == (
+        "Building roulette.ko for kernel 6.1.0-27-amd64 on vm-empty in /var/lib/rustkmod-roulette/build/k-vm-empty/src,"
+        " at most 3600 s; no earlier build to estimate from."
+        " make's output goes to /var/lib/rustkmod-roulette/build/k-vm-empty/build.log on vm-empty.")
+
+
+@pytest.mark.parametrize("host, estimate", [
+    # A build on this host beats a newer one elsewhere; an entry without build_seconds tells nothing.
+    ("vm-here", "the last build of this kernel release took about 6 min (on vm-here)."),
+    ("vm-elsewhere", "the last build of this kernel release took about 31 s (on chroot)."),
+    # This host's build of another release beats another host's build of this one.
+    ("vm-other", "the last build on vm-other (for kernel 6.12.48-amd64) took about 7 min."),
+    ("vm-nameless", "the last build of this kernel release took about 2 min."),
+])
+def test_the_build_message_estimates_from_the_last_build(build_messages, host, estimate):
+    message = build_messages[host]
+    assert message.startswith("Building roulette.ko for kernel 6.1.0-27-amd64 on %s in " % host)
+    assert " at most 3600 s; " + estimate + " make's output goes to " in message
+    assert "  " not in message
+
+
+def test_build_json_records_how_long_make_took(tmp_path):
+    def make_result(start, end, changed=True):
+        return {"changed": changed, "rc": 0, "start": start, "end": end, "finished": 1}
+    hosts = {
+        "ran": make_result("2026-11-30 12:00:00.900000", "2026-11-30 12:06:02.100000"),
+        "whole-second": make_result("2026-11-30 12:00:00", "2026-11-30 12:00:41.600000"),
+        "instant": make_result("2026-11-30 12:00:00.100000", "2026-11-30 12:00:00.300000"),
+        # creates: roulette.ko was in the build tree: make did not run.
+        "skipped": make_result(None, None, changed=False),
+        # The host's clock was set back during the build.
+        "clock-back": make_result("2026-11-30 12:00:00.500000", "2026-11-30 11:00:00.100000"),
+    }
+    hosts = {host: {"__kmod_build_make": result, "__kmod_build_tmp": str(tmp_path / host), "__kmod_build_key": "k",
+                    "__kmod_build_parts": {"kernel_release": RELEASE}, "rust_toolchain_version": "1.85.0",
+                    "__kmod_build_fetched": {"stat": {"checksum": "a" * 64, "size": 12345}}}
+             for host, result in hosts.items()}
+    for host in hosts:
+        (tmp_path / host).mkdir()
+    task = role_task("roles/kmod_build/tasks/cache_store.yml", "Describe the build next to the module")
+    results = play(tmp_path, hosts, [task])
+    assert all(not result.get("failed") for result in results.values()), results
+    written = {host: json.loads((tmp_path / host / "build.json").read_text()) for host in hosts}
+    assert {host: info["build_seconds"] for host, info in written.items()} == {
+        "ran": 361, "whole-second": 42, "instant": 0, "skipped": None, "clock-back": None}
+    assert written["ran"] == {"kernel_release": RELEASE, "key": "k", "built_on": "ran", "toolchain_version": "1.85.0",
+                              "sha256": "a" * 64, "size": 12345, "build_seconds": 361}
+
+
+FACTS = {"distribution": "Debian", "distribution_major_version": "13", "os_family": "Debian",
+         "architecture": "x86_64"}
+
+
+def test_the_toolchain_message_names_each_hosts_packages(tmp_path):
+    hosts = {
+        "web13": {"rust_toolchain_distro_flavor": "web"},
+        "native13": {"rust_toolchain_distro_flavor": "native"},
+        "rustup13": {"rust_toolchain_method": "rustup"},
+    }
+    tasks = [{"name": "Pretend to be Debian 13", "fake_facts": {"facts": FACTS}},
+             {"name": "Load the role's defaults and OS variables", "ansible.builtin.include_role": {
+                 "name": "rustkmod.roulette.rust_toolchain", "tasks_from": "set_vars.yml", "public": True}},
+             role_task("roles/rust_toolchain/tasks/main.yml", "Say what is installed, on which host")]
+    messages = {host: result["msg"] for host, result in play(tmp_path, hosts, tasks).items()}
+    assert not [message for message in messages.values() if "  " in message], messages
+    assert messages["web13"] == (
+        "Making sure rustc-web, cargo-web, rust-web-src (the distribution's Rust toolchain, flavor web) are installed"
+        " on web13 (Debian 13) with apt. A first install takes minutes on a slow (emulated) host, with nothing shown"
+        " until it ends; apt's log is /var/log/apt/term.log on web13.")
+    assert messages["native13"].startswith(
+        "Making sure rustc, cargo, rust-src, librust-compiler-builtins-dev (the distribution's Rust toolchain, flavor"
+        " native) are installed on native13 (Debian 13) with apt.")
+    assert messages["rustup13"].startswith(
+        "Making sure curl, ca-certificates, gcc, libc6-dev are installed on rustup13 (Debian 13), then rustup with"
+        " the toolchain nightly-2026-11-01 and rust-src in /opt/rustkmod-roulette/cargo and"
+        " /opt/rustkmod-roulette/rustup, downloaded by rustup-init. A first install takes minutes")
