@@ -4,6 +4,7 @@
 # ansible-test, the driver's build checks, and the molecule scenarios that boot real VMs.
 #   scripts/test.sh                 everything (scenarios from $ROULETTE_SCENARIOS)
 #   scripts/test.sh --no-vm         everything that needs no VM
+#   scripts/test.sh --all-vm-tests  also the VM tests CI leaves out (marked full_suite in tests/vm)
 #   scripts/test.sh --scenario fleet   one molecule scenario (repeatable)
 # Ends with one line "tests: N passed, N failed".
 set -uo pipefail
@@ -15,8 +16,9 @@ SCENARIOS=()
 while (($#)); do
     case $1 in
         --no-vm) RUN_VMS=0 ;;
+        --all-vm-tests) export ROULETTE_VM_TESTS=all ;;
         --scenario) SCENARIOS+=("$2"); shift ;;
-        -h | --help) sed -n '3,9p' "$0"; exit 0 ;;
+        -h | --help) sed -n '3,10p' "$0"; exit 0 ;;
         *) echo "unknown option: $1" >&2; exit 2 ;;
     esac
     shift
@@ -52,9 +54,9 @@ stage "ansible-lint (production profile)" ansible-lint --profile production --of
 stage "role docs match argument specs" .venv/bin/python scripts/role_docs.py --check
 stage "unit tests" python -m pytest -q -p no:testinfra tests/unit
 stage "report page in headless Chromium (tests/browser)" python -m pytest -q -rs -p no:testinfra tests/browser
-stage "playbooks on the controller (preflight, package selection)" python -m pytest -q -p no:testinfra tests/integration
+stage "playbooks on the controller (preflight, package selection)" python -m pytest -q -p no:testinfra -n 2 tests/integration
 stage "ansible-test sanity and units" scripts/ansible_test.sh
-stage "lowest claimed ansible-core: sanity, units, controller playbooks" scripts/check_core_min.sh
+stage "lowest claimed ansible-core: sanity, controller playbooks" scripts/check_core_min.sh
 stage "collection build has no build output" scripts/check_collection_build.sh
 stage "execution environment (ansible-builder create)" scripts/check_ee.sh
 stage "driver build tests (tests/kmod/test_build.sh)" scripts/driver_tests.sh

@@ -7,9 +7,12 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from conftest import BIN, ROOT, host_name, usable
 
 
+@pytest.mark.full_suite
 def test_site_from_the_installed_tarball_converges_the_vm(host, request, tmp_path, per_host_playbooks):
     name = host_name(host)
     usable(host)

@@ -27,6 +27,7 @@ def mitogen():
             "ANSIBLE_STRATEGY": "mitogen_linear"}
 
 
+@pytest.mark.full_suite
 def test_mitogen_builds_loads_spins_and_is_idempotent(host, ansible_run, tmp_path, per_host_playbooks):
     name = host_name(host)
     patch = tmp_path / "0090-mitogen-comment.patch"

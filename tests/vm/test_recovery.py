@@ -4,6 +4,8 @@ nobody ran rmmod), after a run that was cut short (another module loaded than th
 installed), after the driver and its node went away behind Ansible's back. Each test
 puts the host in its starting state itself."""
 
+import pytest
+
 from conftest import (DEVICE, SITE, boom, failures, host_name, installed_module, load_driver, loaded_chance,
                       node_numbers, registered_major)
 
@@ -12,6 +14,7 @@ def spin_once(host):
     return host.check_output("cat %s" % DEVICE)
 
 
+@pytest.mark.full_suite
 def test_reset_after_a_boom_reloads_the_driver_with_the_given_chance(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     load_driver(host, ansible_run, chance=100)
@@ -68,6 +71,7 @@ def test_a_loaded_module_other_than_the_installed_one_is_replaced(host, ansible_
     assert spin_once(host).startswith("Survived")
 
 
+@pytest.mark.full_suite
 def test_a_driver_unloaded_and_its_node_removed_behind_ansibles_back_come_back(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     load_driver(host, ansible_run, chance=0)
@@ -81,6 +85,7 @@ def test_a_driver_unloaded_and_its_node_removed_behind_ansibles_back_come_back(h
     assert spin_once(host).startswith("Survived")
 
 
+@pytest.mark.full_suite
 def test_a_node_left_with_a_stale_major_is_made_again(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     major = load_driver(host, ansible_run, chance=0)

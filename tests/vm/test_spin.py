@@ -2,6 +2,8 @@
 """Spins for real. Each test loads the driver with the chance it needs first (conftest's
 load_driver), so none depends on what ran before it."""
 
+import pytest
+
 from conftest import DEVICE, adhoc_result, boom, host_name, load_driver, play_results
 
 
@@ -23,6 +25,7 @@ def test_cat_prints_the_survived_line_and_ends(host, ansible_run):
     assert out.endswith(", which is >= 0")
 
 
+@pytest.mark.full_suite
 def test_check_mode_run_changes_nothing(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     load_driver(host, ansible_run, chance=0)

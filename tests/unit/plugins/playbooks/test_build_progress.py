@@ -49,8 +49,8 @@ def play(tmp_path, hosts, tasks):
     for variables in hosts.values():
         variables.update(ansible_connection="local", ansible_python_interpreter=sys.executable)
     (tmp_path / "inventory.json").write_text(json.dumps({"all": {"hosts": hosts}}))
-    (tmp_path / "play.yml").write_text(yaml.safe_dump([{"name": "Run the role's task", "hosts": "all",
-                                                         "gather_facts": False, "tasks": tasks}]))
+    playbook = [{"name": "Run the role's task", "hosts": "all", "gather_facts": False, "tasks": tasks}]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(playbook))
     (tmp_path / "ansible.cfg").write_text("[defaults]\n")  # none of the checkout's or the machine's settings
     env = dict(os.environ, ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(top),
                ANSIBLE_LIBRARY=str(FAKE_FACTS), ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
