@@ -13,6 +13,7 @@ from conftest import (failures, host_name, lab, lab_state, load_driver, play_res
 from test_whole_fleet import fleet_host, report_rows, roulette_hosts
 
 
+@pytest.mark.full_suite
 def test_modules_disabled_is_refused_with_its_cause(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     load_driver(host, ansible_run, chance=0)
@@ -60,6 +61,7 @@ def test_a_host_powered_off_mid_spin_is_reported_and_hides_nobody(request, ansib
     usable(fleet_host(inventory, victim))
 
 
+@pytest.mark.full_suite
 def test_a_real_kernel_panic_mid_spin_is_reported_dead(request, ansible_run, tmp_path):
     inventory = request.config.getoption("ansible_inventory")
     hosts = roulette_hosts(inventory)

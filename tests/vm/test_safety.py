@@ -39,6 +39,7 @@ def test_spin_refuses_bad_input(host, ansible_run, args, words):
         assert word in result["msg"]
 
 
+@pytest.mark.full_suite
 def test_a_patch_that_does_not_apply_is_named_and_changes_nothing(host, ansible_run, tmp_path, per_host_playbooks):
     name = host_name(host)
     bad = tmp_path / "0099-does-not-apply.patch"

@@ -7,6 +7,7 @@ import pytest
 from conftest import DEVICE, adhoc_result, boom, host_name, load_driver, play_results
 
 
+@pytest.mark.full_suite
 def test_a_thousand_spins_at_chance_zero_all_survive(host, ansible_run):
     name = host_name(host)
     load_driver(host, ansible_run, chance=0)
@@ -37,6 +38,7 @@ def test_check_mode_run_changes_nothing(host, ansible_run, per_host_playbooks):
     assert stats["failures"] == 0
 
 
+@pytest.mark.full_suite
 def test_the_driver_itself_refuses_chance_101(host, ansible_run):
     load_driver(host, ansible_run, chance=0)
     host.run("modprobe -r roulette")
@@ -64,6 +66,7 @@ def test_a_boom_kills_the_spin_not_the_host_and_rmmod_still_works(host, ansible_
     assert not host.file("/sys/module/roulette").exists
 
 
+@pytest.mark.full_suite
 def test_reset_asks_before_rebooting_a_tainted_kernel(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     load_driver(host, ansible_run, chance=100)
