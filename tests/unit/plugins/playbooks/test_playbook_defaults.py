@@ -37,10 +37,10 @@ def test_a_play_that_reads_a_default_loads_the_file_and_defaults_no_other_way(pl
     assert read <= set(DEFAULTS["__roulette_defaults"]), (playbook, play["name"], read)
     if read:
         assert "vars/defaults.yml" in play.get("vars_files", []), (playbook, play["name"])
-    if "vars/defaults.yml" in play.get("vars_files", []):
-        for name in DEFAULTS["__roulette_defaults"]:
-            inline = re.findall(r"\b%s \| default\((?!__roulette_defaults)" % name, text)
-            assert not inline, (playbook, play["name"], name)
+    for name in DEFAULTS["__roulette_defaults"]:
+        inline = re.findall(r"\b%s \| default\((?!__roulette_defaults)|'%s', default=(?!__roulette_defaults)"
+                            % (name, name), text)
+        assert not inline, (playbook, play["name"], name)
 
 
 def test_the_defaults_are_used():
