@@ -43,4 +43,6 @@ echo "testing with $("$VENV/bin/ansible" --version | head -n1) on $("$VENV/bin/p
 "$ROOT/scripts/ansible_test.sh" "$VENV" sanity
 # The playbook tests run ansible-playbook from the interpreter's own bin directory.
 cd "$ROOT"
-"$VENV/bin/python" -m pytest -q -p no:cacheprovider -n 2 tests/integration
+# test_std_cache.py (a Debian chroot built with mmdebstrap, the std crates compiled in it) runs
+# with the newest ansible-core only: minutes, and no templating of its own to tell the two apart.
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider -n 2 tests/integration --ignore tests/integration/test_std_cache.py
