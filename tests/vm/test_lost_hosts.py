@@ -34,6 +34,10 @@ def test_modules_disabled_is_refused_with_its_cause(host, ansible_run, per_host_
 def test_a_host_powered_off_mid_spin_is_reported_and_hides_nobody(request, ansible_run, tmp_path):
     inventory = request.config.getoption("ansible_inventory")
     hosts = roulette_hosts(inventory)
+    if len(hosts) < 2:
+        # One VM alone spins the 100,000 in about 12 s, before the power cut; the fleet's three
+        # share two emulated cores and take about 30 s.
+        pytest.skip("needs the fleet scenario: the others must be seen to go on")
     victim = hosts[0]
     for name in hosts:
         load_driver(fleet_host(inventory, name), ansible_run, chance=0)
