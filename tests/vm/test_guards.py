@@ -48,6 +48,7 @@ def test_dev_null_given_by_mistake_is_left_alone(host, ansible_run, per_host_pla
     assert host.check_output("stat -c %a /dev/null") == "666"
 
 
+@pytest.mark.full_suite
 def test_teardown_leaves_a_foreign_node_at_the_device_path(host, ansible_run, per_host_playbooks):
     name = host_name(host)
     load_driver(host, ansible_run, chance=0)

@@ -3,11 +3,14 @@
 fails with the kernel's own words, and nothing half-installed is left: no module file in
 /lib/modules, no device node. site.yml then puts the host back."""
 
+import pytest
+
 from conftest import host_name, load_driver, play_results
 
 SITE = {"roulette_armed": True, "roulette_chance": 0, "roulette_spin_count": 0}
 
 
+@pytest.mark.full_suite
 def test_a_module_the_kernel_refuses_is_removed_with_the_kernel_log(host, ansible_run, tmp_path, per_host_playbooks):
     name = host_name(host)
     load_driver(host, ansible_run, chance=0)
