@@ -133,7 +133,8 @@ if failed "$res" || [[ $(field "$res" rc) != 0 ]]; then
     echo "error: the in-process loop failed: $(field "$res" msg 2>/dev/null) $(field "$res" stderr 2>/dev/null)" >&2
     exit 1
 fi
-loop_json=$(field "$res" stdout | tail -n 1)
+# The script's output comes over a tty: CRLF line ends and a trailing empty line.
+loop_json=$(field "$res" stdout | tr -d '\r' | grep -v '^[[:space:]]*$' | tail -n 1)
 
 echo "==> Shell loop: $CATS x cat $DEVICE"
 loop="n=$CATS; i=0; s=\$(date +%s%N); while [ \$i -lt \$n ]; do cat $DEVICE >/dev/null || exit 1; i=\$((i+1)); done; e=\$(date +%s%N); echo \$((e-s))"
