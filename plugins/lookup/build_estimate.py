@@ -85,11 +85,9 @@ _raw:
       type: bool
 """
 
-import os
-
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.rustkmod.roulette.plugins.plugin_utils.module_cache import default_cache, last_build
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.module_cache import cache_dir, last_build
 
 NOTHING = {"seconds": None, "kernel_release": None, "built_on": None, "key": None, "directory": None,
            "same_host": False, "same_release": False}
@@ -98,6 +96,6 @@ NOTHING = {"seconds": None, "kernel_release": None, "built_on": None, "key": Non
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        cache = os.path.expanduser(self.get_option("cache") or default_cache())
+        cache = cache_dir(self.get_option("cache"))
         host = self.get_option("built_on") or None
         return [last_build(cache, str(term), host) or dict(NOTHING) for term in terms]

@@ -58,18 +58,16 @@ _raw:
   elements: str
 """
 
-import os
-
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.rustkmod.roulette.plugins.plugin_utils.module_cache import default_cache, find_module
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.module_cache import cache_dir, find_module
 
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        cache = os.path.expanduser(self.get_option("cache") or default_cache())
+        cache = cache_dir(self.get_option("cache"))
         display = Display()
         return [find_module(cache, str(term), self.get_option("source"), self.get_option("extra_patches"),
                             self.get_option("real_panic"), warn=display.warning)

@@ -63,6 +63,11 @@ def default_cache():
     return os.path.join(base, "modules")
 
 
+def cache_dir(given=""):
+    """The cache a lookup's `cache` option names (with ~ expanded), or default_cache() when empty."""
+    return os.path.expanduser(given or default_cache())
+
+
 def _cut(text, limit=60):
     return text if len(text) <= limit else text[:limit] + "..."
 
