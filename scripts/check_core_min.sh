@@ -17,22 +17,13 @@ if [[ ${pinned%.*} != "${claimed%.*}" ]]; then
     exit 1
 fi
 
-find_python() {
-    local candidate
-    for candidate in python3.11 python3 python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3; do
-        command -v "$candidate" >/dev/null 2>&1 || continue
-        if "$candidate" -c 'import sys, venv; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null; then
-            command -v "$candidate"
-            return 0
-        fi
-    done
-    return 1
-}
+# shellcheck source=scripts/find_python.sh
+. "$ROOT/scripts/find_python.sh"
 
 stamp="$VENV/.requirements.sha256"
 want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-    PY=$(find_python) || { echo "ansible-core $pinned needs Python 3.11 to 3.13; none found" >&2; exit 1; }
+    PY=$(find_python 11 13 python3.11 python3 python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3) || { echo "ansible-core $pinned needs Python 3.11 to 3.13; none found" >&2; exit 1; }
     rm -rf "$VENV"
     "$PY" -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS"

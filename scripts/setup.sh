@@ -17,23 +17,13 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 . "$ROOT/scripts/apt_ensure.sh"
 apt_ensure "${APT_PACKAGES[@]}"
 
-find_python() {
-    local candidate
-    for candidate in "${ROULETTE_PYTHON:-}" python3.13 python3.12 \
-        "$HOME"/.pyenv/versions/3.13*/bin/python3 "$HOME"/.pyenv/versions/3.12*/bin/python3 \
-        /usr/local/bin/python3.13 /usr/local/bin/python3.12 python3; do
-        [[ -n $candidate ]] || continue
-        command -v "$candidate" >/dev/null 2>&1 || continue
-        if "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
-            command -v "$candidate"
-            return 0
-        fi
-    done
-    return 1
-}
+# shellcheck source=scripts/find_python.sh
+. "$ROOT/scripts/find_python.sh"
 
 if [[ ! -x $VENV/bin/python ]]; then
-    if ! PY=$(find_python); then
+    if ! PY=$(find_python 12 99 "${ROULETTE_PYTHON:-}" python3.13 python3.12 \
+        "$HOME"/.pyenv/versions/3.13*/bin/python3 "$HOME"/.pyenv/versions/3.12*/bin/python3 \
+        /usr/local/bin/python3.13 /usr/local/bin/python3.12 python3); then
         echo "error: ansible-core 2.21 needs Python >= 3.12 and none was found." >&2
         echo "Install one (pyenv install 3.12, or your distribution's python3.12 with venv)" >&2
         echo "or point ROULETTE_PYTHON at it, then run this again." >&2
