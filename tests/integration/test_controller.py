@@ -91,6 +91,7 @@ def test_ubuntu_selects_debian_family_headers_with_rustup(run_playbook):
     assert chosen["headers"] == ["linux-headers-6.8.0-45-generic"]
     assert chosen["build_dirs"] == {"6.8.0-45-generic": "/usr/src/linux-headers-6.8.0-45-generic"}
     assert chosen["rust"] == {}
+    assert chosen["rust_packages"] == ["curl", "ca-certificates", "gcc", "libc6-dev"]
 
 
 def test_debian13_selects_headers_and_both_toolchains(run_playbook):
@@ -101,6 +102,8 @@ def test_debian13_selects_headers_and_both_toolchains(run_playbook):
     assert chosen["headers"] == ["linux-headers-6.12.48+deb13-amd64", "linux-headers-6.12.57+deb13-amd64"]
     assert chosen["rust"]["web"] == ["rustc-web", "cargo-web", "rust-web-src"]
     assert "librust-compiler-builtins-dev" in chosen["rust"]["native"]
+    # What site.yml installs in the headers' apt transaction: the chosen flavor's packages.
+    assert chosen["rust_packages"] == ["rustc-web", "cargo-web", "rust-web-src"]
 
 
 @pytest.mark.parametrize("removed", [{"rust_toolchain_std_builder": "xargo"},

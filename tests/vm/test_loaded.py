@@ -59,3 +59,33 @@ def test_unprivileged_user_cannot_open_the_device(host):
     result = host.run("sudo -u nobody cat /dev/kernel-roulette")
     assert result.rc != 0
     assert "Permission denied" in result.stderr
+
+
+def test_a_new_node_gets_the_group_and_mode_asked_for(host, ansible_run):
+    """mknod makes root's node; another group is set on the new node (the call skipped for root:root)."""
+    assert host.run("rm -f /dev/kernel-roulette").rc == 0
+    name = host_name(host)
+    try:
+        rc, report = ansible_run(["playbooks/site.yml", "--limit", name + ",roulette_build"],
+                                 extra_vars=dict(SITE, kmod_load_device_group="disk"))
+        assert rc == 0, failures(report, name)
+        assert host.check_output("stat -c '%a %U %G' /dev/kernel-roulette").split() == ["660", "root", "disk"]
+    finally:
+        assert host.run("rm -f /dev/kernel-roulette").rc == 0
+        rc, report = ansible_run(["playbooks/site.yml", "--limit", name + ",roulette_build"], extra_vars=SITE)
+        assert rc == 0, failures(report, name)
+    assert host.check_output("stat -c '%a %U %G' /dev/kernel-roulette").split() == ["600", "root", "root"]
+
+
+def test_the_headers_and_the_toolchain_came_in_one_apt_transaction(host):
+    """site.yml hands the toolchain's packages to kernel_headers: one dependency solve and one dpkg run.
+
+    Reads apt's history on this VM, where only the collection installs these packages (the lab's
+    image has neither): the transaction that installed this kernel's headers installed rustc-web.
+    """
+    release = host.check_output("uname -r")
+    entries = host.file("/var/log/apt/history.log").content_string.split("\n\n")
+    headers = re.compile(r"^Install: .*\blinux-headers-%s:amd64 " % re.escape(release), re.M)
+    with_headers = [entry for entry in entries if headers.search(entry)]
+    assert with_headers, "no apt transaction on this VM installed linux-headers-%s" % release
+    assert re.search(r"^Install: .*\brustc-web:amd64 ", with_headers[-1], re.M), with_headers[-1]

@@ -148,8 +148,8 @@ def test_the_toolchain_message_names_each_hosts_packages(tmp_path):
         "rustup13": {"rust_toolchain_method": "rustup"},
     }
     tasks = [{"name": "Pretend to be Debian 13", "fake_facts": {"facts": FACTS}},
-             {"name": "Load the role's defaults and OS variables", "ansible.builtin.include_role": {
-                 "name": "rustkmod.roulette.rust_toolchain", "tasks_from": "set_vars.yml", "public": True}},
+             {"name": "Name the role's packages", "ansible.builtin.include_role": {
+                 "name": "rustkmod.roulette.rust_toolchain", "tasks_from": "packages.yml", "public": True}},
              role_task("roles/rust_toolchain/tasks/main.yml", "Say what is installed, on which host")]
     messages = {host: result["msg"] for host, result in play(tmp_path, hosts, tasks).items()}
     assert not [message for message in messages.values() if "  " in message], messages
@@ -164,3 +164,53 @@ def test_the_toolchain_message_names_each_hosts_packages(tmp_path):
         "Making sure curl, ca-certificates, gcc, libc6-dev are installed on rustup13 (Debian 13), then rustup with"
         " the toolchain nightly-2026-11-01 and rust-src in /opt/rustkmod-roulette/cargo and"
         " /opt/rustkmod-roulette/rustup, downloaded by rustup-init. A first install takes minutes")
+
+
+FAKE_MAKE = """#!/bin/sh
+# Stands in for make: sleeps past the bound, or fails at once, as $FAKE_MAKE says.
+echo "fake make $*"
+case "$FAKE_MAKE" in
+    sleep) sleep 120 ;;
+    fail) echo "error: something did not compile"; exit 2 ;;
+esac
+"""
+
+
+def test_make_is_bounded_by_kmod_build_timeout_and_the_error_says_which_bound(tmp_path):
+    """The role's make task, with its rescue's explanation, on a make that outlives the bound and one that fails."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "make").write_text(FAKE_MAKE)
+    (fake_bin / "make").chmod(0o755)
+    hosts = {}
+    for host in ("slow", "broken"):
+        tree = tmp_path / host
+        (tree / "src").mkdir(parents=True)
+        hosts[host] = {"__dir": str(tree), "__log": str(tree / "build.log"), "__kmod_build_release": RELEASE,
+                       "__kmod_build_key": "k-" + host, "kmod_build_root": str(tmp_path), "kmod_build_timeout": 2,
+                       "kmod_build_jobs": 1, "kmod_build_std_cache": str(tmp_path / "std"), "rust_toolchain_id": "t",
+                       "kernel_headers_build_dirs": {RELEASE: "/usr/src/linux-headers-" + RELEASE},
+                       "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]),
+                                              "FAKE_MAKE": "sleep" if host == "slow" else "fail"}}
+    path = "roles/kmod_build/tasks/build_release.yml"
+    explain = role_task(path, "Explain why the build failed")
+    tasks = [{"name": "Build and explain", "block": [
+        {"name": "Build as the role does, then explain as its rescue does",
+         "block": [role_task(path, "Build roulette.ko (make)")],
+         "rescue": [{"name": "Stand in for reading the log's end", "ansible.builtin.set_fact": {
+             "__kmod_build_tail": {"stdout": "(tail)"}}}, explain]}],
+        "rescue": [{"name": "Show the explanation", "ansible.builtin.debug": {"msg": "{{ ansible_failed_result.msg }}"}}]}]
+    messages = {host: result["msg"] for host, result in play(tmp_path, hosts, tasks).items()}
+    assert "failed (stopped after kmod_build_timeout=2 s)." in messages["slow"], messages["slow"]
+    assert "failed (make rc=2)." in messages["broken"], messages["broken"]
+    assert "fake make -C %s/src -j1 KDIR=" % (tmp_path / "slow") in (tmp_path / "slow" / "build.log").read_text()
+    assert "error: something did not compile" in (tmp_path / "broken" / "build.log").read_text()
+    # timeout(1) stopped the sleeping stand-in and its children: nothing of it is left running.
+    assert subprocess.run(["pgrep", "-f", "sleep 120"], capture_output=True).returncode == 1
+
+
+def test_make_runs_in_the_foreground_of_its_task():
+    """No async job to poll: each poll was a module run on the build host, CPU taken from rustc."""
+    task = role_task("roles/kmod_build/tasks/build_release.yml", "Build roulette.ko (make)")
+    assert "async" not in task and "poll" not in task
+    assert task["ansible.builtin.command"]["argv"][2:5] == ["timeout", "--kill-after=30", "{{ kmod_build_timeout | int }}"]
