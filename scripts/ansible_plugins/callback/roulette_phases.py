@@ -32,6 +32,7 @@ options:
       - name: ROULETTE_PHASES_FILE
 """
 
+import contextlib
 import json
 import os
 import tempfile
@@ -119,6 +120,7 @@ class CallbackModule(CallbackBase):
         if not path or self._write_failed:
             return
         path = os.path.abspath(os.path.expanduser(path))
+        tmp = None
         try:
             # Replaced whole, so that a reader never sees half a file.
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".roulette-phases-")
@@ -129,6 +131,9 @@ class CallbackModule(CallbackBase):
         except OSError as exc:
             self._write_failed = True
             self._display.warning("roulette_phases: cannot write %s: %s" % (path, exc))
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
 
     def v2_playbook_on_play_start(self, play):
         self._play_name = play.get_name().strip()
