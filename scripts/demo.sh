@@ -9,12 +9,32 @@
 # ROULETTE_DEMO_BUILD=chroot|target (build in chroots on this machine, or on the first VM of
 # each kernel), ROULETTE_DEMO_KEEP=0 to stop the VMs at the end (default: they keep running).
 # ROULETTE_STRATEGY=mitogen runs the playbooks with mitogen's strategy (fewer round trips).
+# On the local fleet it ends with a table of where the time went (setup, images, boot, chroots,
+# then the playbook's phases), also when a step fails; kept as JSON in the demo dir, phases.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# The phases of the demo, each from its start to the next one's: NAME=SECONDS in the order they ran.
+phases=()
+phase_name=""
+phase_began=0
+now_us() { local t=${EPOCHREALTIME:-$SECONDS.000000}; echo $((10#${t/[.,]/})); }
+phase() { # end the running phase, start the one named $1 (none without $1)
+    local now us
+    now=$(now_us)
+    if [[ -n $phase_name ]]; then
+        us=$((now - phase_began))
+        phases+=("$phase_name=$((us / 1000000)).$(printf '%06d' $((us % 1000000)))")
+    fi
+    phase_name=${1:-}
+    phase_began=$now
+}
+
+phase setup
 "$ROOT/scripts/setup.sh"
 export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 LAB=("$ROOT/.venv/bin/python" "$ROOT/molecule/shared/lab.py")
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 if [[ ${ROULETTE_STRATEGY:-linear} == mitogen ]]; then
     ANSIBLE_STRATEGY_PLUGINS="$("$ROOT/.venv/bin/python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')/plugins/strategy"
     export ANSIBLE_STRATEGY_PLUGINS ANSIBLE_STRATEGY=mitogen_linear
@@ -34,6 +54,7 @@ mkdir -p "$DEMO_DIR"
 # (molecule's VMs, if any run, stay out of it).
 export ROULETTE_LAB_STATE="$DEMO_DIR/lab"
 read -r -a suites <<<"${ROULETTE_DEMO_FLEET:-bookworm bookworm trixie}"
+mapfile -t releases < <(printf '%s\n' "${suites[@]}" | sort -u)
 spec="$DEMO_DIR/fleet.json"
 {
     printf '['
@@ -53,19 +74,42 @@ cleanup() {
         done
     fi
 }
-trap cleanup EXIT
+# On every exit, a failed step's too (the table then shows how far the demo got), keeping the
+# exit status: stop the VMs if asked, then print the time of each phase.
+finish() {
+    local rc=$? stopped_in=$phase_name
+    set +e
+    if [[ ${ROULETTE_DEMO_KEEP:-1} != 1 ]]; then
+        phase teardown
+        cleanup
+    fi
+    phase
+    say "Time per phase (kept in $DEMO_DIR/phases.json)"
+    "$ROOT/.venv/bin/python" "$ROOT/scripts/demo_phases.py" --playbook-phases "$DEMO_DIR/playbook-phases.json" \
+        --json "$DEMO_DIR/phases.json" --exit-status "$rc" --stopped-in "$stopped_in" "${phases[@]}"
+    exit "$rc"
+}
+trap finish EXIT
 
-say "Booting the demo fleet: ${suites[*]} (QEMU; images are built once and cached)"
+# The images first, on their own (lab.py up would build the missing ones too), so that the
+# table tells building them from booting.
+phase images
+say "Building the base images not cached yet: ${releases[*]} (built once, then reused)"
+"${LAB[@]}" image "${releases[@]}" >"$DEMO_DIR/images.jsonl"
+
+phase boot
+say "Booting the demo fleet: ${suites[*]} (QEMU)"
 "${LAB[@]}" up --spec "$spec" >"$DEMO_DIR/vms.jsonl"
 "${LAB[@]}" inventory --output "$DEMO_DIR/inventory.yml" --group roulette
 inventories=(-i "$DEMO_DIR/inventory.yml")
 
 if [[ ${ROULETTE_DEMO_BUILD:-chroot} == chroot ]]; then
+    phase chroots
     say "Preparing build chroots on this machine (native speed; the VMs get only the module)"
     {
         echo "roulette_build:"
         echo "  hosts:"
-        for suite in $(printf '%s\n' "${suites[@]}" | sort -u); do
+        for suite in "${releases[@]}"; do
             path=$("${LAB[@]}" chroot "$suite" --dest "$DEMO_DIR/chroot-$suite" --mount | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["path"])')
             echo "    build-$suite:"
             echo "      ansible_connection: community.general.chroot"
@@ -76,11 +120,21 @@ if [[ ${ROULETTE_DEMO_BUILD:-chroot} == chroot ]]; then
     inventories+=(-i "$DEMO_DIR/build-hosts.yml")
 fi
 
+phase playbook
 say "Running playbooks/site.yml on the demo fleet (armed: these VMs only)"
-ansible-playbook "${inventories[@]}" "$ROOT/playbooks/site.yml" \
+# The callback roulette_phases (scripts/ansible_plugins/callback) splits the playbook's time into
+# its phases, for this run only: ansible.cfg does not enable it. Ansible's default callback paths
+# stay searched, and callbacks that the environment enables stay enabled.
+rm -f "$DEMO_DIR/playbook-phases.json"
+playbook_rc=0
+ANSIBLE_CALLBACK_PLUGINS="$ROOT/scripts/ansible_plugins/callback:${ANSIBLE_CALLBACK_PLUGINS:-$HOME/.ansible/plugins/callback:/usr/share/ansible/plugins/callback}" \
+    ANSIBLE_CALLBACKS_ENABLED="${ANSIBLE_CALLBACKS_ENABLED:+$ANSIBLE_CALLBACKS_ENABLED,}roulette_phases" \
+    ROULETTE_PHASES_FILE="$DEMO_DIR/playbook-phases.json" \
+    ansible-playbook "${inventories[@]}" "$ROOT/playbooks/site.yml" \
     -e roulette_armed=true -e "roulette_chance=${ROULETTE_DEMO_CHANCE:-30}" \
     -e "roulette_spin_count=${ROULETTE_DEMO_SPINS:-20}" \
-    -e "roulette_report_dir=$ROOT/reports/demo-$(date +%Y%m%d-%H%M%S)" "$@"
+    -e "roulette_report_dir=$ROOT/reports/demo-$(date +%Y%m%d-%H%M%S)" "$@" || playbook_rc=$?
+((playbook_rc == 0)) || exit "$playbook_rc"
 say "Inventory of the demo fleet, reusable with ansible-playbook -i: $DEMO_DIR/inventory.yml"
 [[ ${ROULETTE_DEMO_KEEP:-1} == 1 ]] && say "The VMs keep running; stop them with: ROULETTE_LAB_STATE=$ROULETTE_LAB_STATE .venv/bin/python molecule/shared/lab.py down --all"
 exit 0
