@@ -216,10 +216,12 @@ def main():
         if args.before:
             if ("before", size) in results:
                 row += " %.1f |" % results["before", size]
-            else:
+            elif ran:
                 largest = max(ran)
                 row += " ~%.0f (projected from %d hosts, N^2) |" % (
                     results["before", largest] * (size / largest) ** 2, largest)
+            else:
+                row += " not run |"
         print(row)
     if len(sizes) > 1:
         small, large = sorted(sizes)[-2:]
