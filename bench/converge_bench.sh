@@ -59,7 +59,12 @@ if ((MANUAL)); then
     vm=$("${LAB[@]}" up bench-manual --suite bookworm)
     read -r port user key < <(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["port"], d["user"], d["key"])' "$vm")
     t=$(now); "$ROOT/bench/manual_steps.sh" 127.0.0.1 "$port" "$user" "$key" 0 >"$WORK/manual.log" 2>&1; manual=$(since "$t")
-    results+=("same steps by hand over SSH (bench/manual_steps.sh): ${manual} s; site.yml/manual = $(python3 -c "print(f'{$cold/$manual:.2f}')")")
+    ratio=$(python3 -c "print(f'{$cold/$manual:.2f}')")
+    results+=("same steps by hand over SSH (bench/manual_steps.sh): ${manual} s; site.yml/manual = ${ratio}")
+    echo "steps by hand (manual_steps.sh):"
+    sed -n 's/^step /  /p' "$WORK/manual.log"
+    python3 "$ROOT/bench/latest.py" "converge ratio" "${ratio} (site.yml ${cold} s / by hand ${manual} s, one bookworm VM building on itself)" \
+        "bench/converge_bench.sh $*"
     "${LAB[@]}" down bench-manual >/dev/null
 fi
 
@@ -82,7 +87,10 @@ if ((FLEET)); then
     t=$(now); site "$WORK/fleet.log" "$WORK/fleet.yml" "$WORK/builders.yml"; fleet=$(since "$t")
     results+=("cold converge, three VMs with chroot build hosts: ${fleet} s (plus ${boot} s to boot the VMs and make the chroots)")
     t=$(now); site "$WORK/fleet-warm.log" "$WORK/fleet.yml" "$WORK/builders.yml"; fleet_warm=$(since "$t")
-    results+=("warm re-run of the fleet: ${fleet_warm} s (changed=$(changed_of "$WORK/fleet-warm.log")), $(python3 -c "print(f'{$fleet_warm/$fleet:.2f}')") of its cold time")
+    ratio=$(python3 -c "print(f'{$fleet_warm/$fleet:.2f}')")
+    results+=("warm re-run of the fleet: ${fleet_warm} s (changed=$(changed_of "$WORK/fleet-warm.log")), ${ratio} of its cold time")
+    python3 "$ROOT/bench/latest.py" "warm fleet ratio" \
+        "${ratio} (warm ${fleet_warm} s / cold ${fleet} s, 3 VMs + 2 chroot build hosts, default strategy)" "bench/converge_bench.sh $*"
     echo "per role, fleet converge (profile_roles):"
     roles_of "$WORK/fleet.log" | sed 's/^/  /'
 fi

@@ -142,9 +142,9 @@ res=$(adhoc -m ansible.builtin.raw -a "$loop")
 [[ $(field "$res" rc) == 0 ]] || { echo "error: the cat loop failed: $(field "$res" stdout)" >&2; exit 1; }
 cat_ns=$(field "$res" stdout | tr -d '[:space:]')
 
-"$PYTHON" - "$done_spins" "$elapsed" "$start" "$end" "$loop_json" "$CATS" "$cat_ns" "$died" "$chance" "$LIMIT" <<'EOF'
+"$PYTHON" - "$done_spins" "$elapsed" "$start" "$end" "$loop_json" "$CATS" "$cat_ns" "$died" "$chance" "$LIMIT" "$WORK/latest.txt" <<'EOF'
 import json, sys
-spins, elapsed, start, end, loop_json, cats, cat_ns, died, chance, host = sys.argv[1:]
+spins, elapsed, start, end, loop_json, cats, cat_ns, died, chance, host = sys.argv[1:11]
 spins, elapsed, wall = int(spins), float(elapsed), float(end) - float(start)
 loop = json.loads(loop_json)
 cats, cat_s = int(cats), int(cat_ns) / 1e9
@@ -159,4 +159,7 @@ print(f"in-process spins/s   {loop_rate:,.0f} ({loop['spins']} in {loop['seconds
 print(f"cat loop spins/s     {cat_rate:,.0f} ({cats} cats in {cat_s:.3f} s)")
 print(f"spin ratio           {module_rate / loop_rate:.2f} (module / in-process)")
 print(f"module / cat         {module_rate / cat_rate:,.1f}x")
+with open(sys.argv[11], "w") as out:
+    out.write(f"{module_rate / loop_rate:.2f} ({module_rate:,.0f} / {loop_rate:,.0f} spins/s; cat loop {cat_rate:,.0f}/s; {host})")
 EOF
+"$PYTHON" "$ROOT/bench/latest.py" "spin ratio" "$(cat "$WORK/latest.txt")" "bench/spin_bench.sh $*"
