@@ -146,6 +146,7 @@ def test_the_toolchain_message_names_each_hosts_packages(tmp_path):
         "web13": {"rust_toolchain_distro_flavor": "web"},
         "native13": {"rust_toolchain_distro_flavor": "native"},
         "rustup13": {"rust_toolchain_method": "rustup"},
+        "with-headers13": {"rust_toolchain_install_packages": False},
     }
     tasks = [{"name": "Pretend to be Debian 13", "fake_facts": {"facts": FACTS}},
              {"name": "Name the role's packages", "ansible.builtin.include_role": {
@@ -157,6 +158,9 @@ def test_the_toolchain_message_names_each_hosts_packages(tmp_path):
         "Making sure rustc-web, cargo-web, rust-web-src (the distribution's Rust toolchain, flavor web) are installed"
         " on web13 (Debian 13) with apt. A first install takes minutes on a slow (emulated) host, with nothing shown"
         " until it ends; apt's log is /var/log/apt/term.log on web13.")
+    assert messages["with-headers13"] == (
+        "Using rustc-web, cargo-web, rust-web-src (the distribution's Rust toolchain, flavor web) on with-headers13,"
+        " installed with the kernel headers.")
     assert messages["native13"].startswith(
         "Making sure rustc, cargo, rust-src, librust-compiler-builtins-dev (the distribution's Rust toolchain, flavor"
         " native) are installed on native13 (Debian 13) with apt.")
