@@ -36,10 +36,12 @@ site() {  # site LOG INVENTORY...
     shift
     local args=()
     for inv in "$@"; do args+=(-i "$inv"); done
-    ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_roles ansible-playbook "${args[@]}" "$ROOT/playbooks/site.yml" \
+    ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_roles,ansible.posix.profile_tasks ansible-playbook "${args[@]}" "$ROOT/playbooks/site.yml" \
         -e roulette_armed=true -e roulette_chance=0 -e roulette_spin_count=0 >"$log" 2>&1
 }
-roles_of() { sed -n '/^=\{20,\}/,/^~\{20,\}/p' "$1" | grep -E ' -+ [0-9.]+s *$' | sed -E 's/ -+ / /' || true; }
+# profile_roles' and profile_tasks' recaps: per role, and the slowest tasks.
+roles_of() { sed -n '/^ROLES RECAP/,/^~\{20,\}/p' "$1" | grep -E ' -+ [0-9.]+s *$' | sed -E 's/ -+ / /' || true; }
+tasks_of() { sed -n '/^TASKS RECAP/,/^$/p' "$1" | grep -E ' -+ [0-9.]+s *$' | head -n "${2:-8}" | sed -E 's/ -+ / /' || true; }
 changed_of() { grep -E '^\S+ +: ok=' "$1" | sed -E 's/.*changed=([0-9]+).*/\1/' | paste -sd+ | bc; }
 
 "${LAB[@]}" image bookworm trixie >/dev/null
@@ -53,6 +55,8 @@ results+=("cold converge, one VM building on itself: ${cold} s")
 results+=("warm re-run of the same: ${warm} s (changed=$(changed_of "$WORK/warm.log")), $(python3 -c "print(f'{$warm/$cold:.2f}')") of its cold time")
 echo "per role, cold converge (profile_roles):"
 roles_of "$WORK/cold.log" | sed 's/^/  /'
+echo "slowest tasks, cold converge (profile_tasks):"
+tasks_of "$WORK/cold.log" 12 | sed 's/^/  /'
 "${LAB[@]}" down bench-self >/dev/null
 
 if ((MANUAL)); then
@@ -93,6 +97,8 @@ if ((FLEET)); then
         "${ratio} (warm ${fleet_warm} s / cold ${fleet} s, 3 VMs + 2 chroot build hosts, default strategy)" "bench/converge_bench.sh $*"
     echo "per role, fleet converge (profile_roles):"
     roles_of "$WORK/fleet.log" | sed 's/^/  /'
+    echo "slowest tasks, warm fleet re-run (profile_tasks):"
+    tasks_of "$WORK/fleet-warm.log" 10 | sed 's/^/  /'
 fi
 
 echo
