@@ -137,17 +137,21 @@ def test_build_json_records_how_long_make_took(tmp_path):
                               "sha256": "a" * 64, "size": 12345, "build_seconds": 361}
 
 
-FACTS = {"distribution": "Debian", "distribution_major_version": "13", "os_family": "Debian",
-         "architecture": "x86_64"}
+TRIXIE = {"distribution": "Debian", "distribution_release": "trixie", "os_family": "Debian",
+          "architecture": "x86_64"}
+# Debian testing: Ansible reports no version number (distribution_major_version "forky/sid").
+FORKY = dict(TRIXIE, distribution_release="forky")
 
 
 def test_the_toolchain_message_names_each_hosts_packages(tmp_path):
     hosts = {
-        "web13": {"rust_toolchain_distro_flavor": "web"},
-        "native13": {"rust_toolchain_distro_flavor": "native"},
-        "rustup13": {"rust_toolchain_method": "rustup"},
+        "web13": {"fake": TRIXIE, "rust_toolchain_distro_flavor": "web"},
+        "native13": {"fake": TRIXIE, "rust_toolchain_distro_flavor": "native"},
+        "auto13": {"fake": TRIXIE},
+        "autoforky": {"fake": FORKY},
+        "rustup13": {"fake": TRIXIE, "rust_toolchain_method": "rustup"},
     }
-    tasks = [{"name": "Pretend to be Debian 13", "fake_facts": {"facts": FACTS}},
+    tasks = [{"name": "Pretend to be the host's release", "fake_facts": {"facts": "{{ fake }}"}},
              {"name": "Load the role's defaults and OS variables", "ansible.builtin.include_role": {
                  "name": "rustkmod.roulette.rust_toolchain", "tasks_from": "set_vars.yml", "public": True}},
              role_task("roles/rust_toolchain/tasks/main.yml", "Say what is installed, on which host")]
@@ -155,12 +159,18 @@ def test_the_toolchain_message_names_each_hosts_packages(tmp_path):
     assert not [message for message in messages.values() if "  " in message], messages
     assert messages["web13"] == (
         "Making sure rustc-web, cargo-web, rust-web-src (the distribution's Rust toolchain, flavor web) are installed"
-        " on web13 (Debian 13) with apt. A first install takes minutes on a slow (emulated) host, with nothing shown"
-        " until it ends; apt's log is /var/log/apt/term.log on web13.")
+        " on web13 (Debian trixie) with apt. A first install takes minutes on a slow (emulated) host, with nothing"
+        " shown until it ends; apt's log is /var/log/apt/term.log on web13.")
     assert messages["native13"].startswith(
         "Making sure rustc, cargo, rust-src, librust-compiler-builtins-dev (the distribution's Rust toolchain, flavor"
-        " native) are installed on native13 (Debian 13) with apt.")
+        " native) are installed on native13 (Debian trixie) with apt.")
+    # auto: the release's tested toolchain, rustc-web on Debian 13, the release's own rustc on testing.
+    assert messages["auto13"].startswith(
+        "Making sure rustc-web, cargo-web, rust-web-src (the distribution's Rust toolchain, flavor web)")
+    assert messages["autoforky"].startswith(
+        "Making sure rustc, rust-src (the distribution's Rust toolchain, flavor native) are installed on autoforky"
+        " (Debian forky) with apt.")
     assert messages["rustup13"].startswith(
-        "Making sure curl, ca-certificates, gcc, libc6-dev are installed on rustup13 (Debian 13), then rustup with"
+        "Making sure curl, ca-certificates, gcc, libc6-dev are installed on rustup13 (Debian trixie), then rustup with"
         " the toolchain nightly-2026-11-01 and rust-src in /opt/rustkmod-roulette/cargo and"
         " /opt/rustkmod-roulette/rustup, downloaded by rustup-init. A first install takes minutes")
