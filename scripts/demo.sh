@@ -5,7 +5,8 @@
 #   scripts/demo.sh                      boot a local fleet of QEMU VMs, arm only them, run
 #   scripts/demo.sh -i inventory.yml     run against your fleet (arming is yours to set)
 # Extra arguments go to ansible-playbook (e.g. -e roulette_chance=50 -e roulette_spin_count=20).
-# Settings for the local fleet: ROULETTE_DEMO_FLEET (suites, default "bookworm bookworm trixie"),
+# Settings for the local fleet: ROULETTE_DEMO_FLEET (suites, default "bookworm bookworm trixie";
+# forky, Debian testing, may be one of them),
 # ROULETTE_DEMO_BUILD=chroot|target (build in chroots on this machine, or on the first VM of
 # each kernel), ROULETTE_DEMO_KEEP=0 to stop the VMs at the end (default: they keep running).
 # ROULETTE_STRATEGY=mitogen runs the playbooks with mitogen's strategy (fewer round trips).

@@ -30,7 +30,37 @@ def test_preflight_refuses_an_unsupported_os(run_playbook):
     assert rc != 0
     (name, result), = failures(report)
     assert name == "Refuse an unsupported operating system"
-    assert "is not supported. Supported: RedHat 9." in result["msg"]
+    assert "is not supported. Supported and tested: RedHat 9." in result["msg"]
+
+
+def os_release():
+    return dict(line.rstrip("\n").replace('"', "").split("=", 1)
+                for line in Path("/etc/os-release").read_text().splitlines() if "=" in line)
+
+
+def test_preflight_names_the_supported_releases_by_codename_and_version(run_playbook):
+    # Releases other than the controller's: the refusal names each by version and codename.
+    mine = os_release().get("VERSION_CODENAME")
+    debian = {codename: name for codename, name in [("trixie", "13"), ("forky", "testing"), ("duke", "15")]
+              if codename != mine}
+    rc, report = run_playbook("preflight.yml", {"preflight_supported_os": {"RedHat": {"plow": "9"}, "Debian": debian}})
+    assert rc != 0
+    (name, result), = failures(report)
+    assert name == "Refuse an unsupported operating system"
+    shown = ", ".join("Debian %s (%s)" % (name, codename) for codename, name in debian.items())
+    assert result["msg"].endswith("is not supported. Supported and tested: RedHat 9 (plow); %s." % shown)
+    assert "(%s, Debian family)" % mine in result["msg"]
+
+
+@pytest.mark.parametrize("form", ["codename", "major version"])
+def test_preflight_accepts_the_controllers_release_listed_either_way(run_playbook, form):
+    release = os_release()
+    listed = {release["VERSION_CODENAME"]: release.get("VERSION_ID", "testing")} if form == "codename" else [
+        release["VERSION_ID"]]
+    if form == "major version" and "VERSION_ID" not in release:
+        pytest.skip("the controller's release has no version number")
+    rc, report = run_playbook("preflight.yml", {"preflight_supported_os": {"Debian": listed}})
+    assert "Refuse an unsupported operating system" not in [name for name, _ in failures(report)]
 
 
 def test_preflight_refuses_a_too_old_target_python(run_playbook):
@@ -42,12 +72,15 @@ def test_preflight_refuses_a_too_old_target_python(run_playbook):
 
 # Every fact the roles' set_vars.yml require, so that none is gathered for real.
 FAKE = {
-    "redhat9": {"os_family": "RedHat", "distribution": "RedHat", "distribution_major_version": "9",
+    "redhat9": {"os_family": "RedHat", "distribution": "RedHat", "distribution_release": "Plow",
                 "kernel": "5.14.0-427.el9.x86_64", "architecture": "x86_64"},
-    "debian13": {"os_family": "Debian", "distribution": "Debian", "distribution_major_version": "13",
+    "debian13": {"os_family": "Debian", "distribution": "Debian", "distribution_release": "trixie",
                  "kernel": "6.12.48+deb13-amd64", "architecture": "x86_64"},
-    "ubuntu2404": {"os_family": "Debian", "distribution": "Ubuntu", "distribution_major_version": "24",
+    "ubuntu2404": {"os_family": "Debian", "distribution": "Ubuntu", "distribution_release": "noble",
                    "kernel": "6.8.0-45-generic", "architecture": "x86_64"},
+    # Debian testing: Ansible reports distribution_major_version "forky/sid", no number.
+    "forky": {"os_family": "Debian", "distribution": "Debian", "distribution_release": "forky",
+              "kernel": "7.2.12+deb14-amd64", "architecture": "x86_64"},
 }
 
 
@@ -79,7 +112,7 @@ def test_ubuntu_has_headers_but_no_distro_toolchain(run_playbook):
     assert rc != 0
     (name, result), = failures(report)
     assert name == "Refuse a toolchain this host cannot have"
-    assert "Ubuntu 24 has no 'web' distribution toolchain" in result["msg"]
+    assert "Ubuntu noble has no known distribution toolchain" in result["msg"]
     assert "rust_toolchain_method: rustup" in result["msg"]
 
 
@@ -106,6 +139,22 @@ def test_debian13_selects_headers_and_both_toolchains(run_playbook):
     assert chosen["rust_packages"] == ["rustc-web", "cargo-web", "rust-web-src"]
 
 
+def test_forky_selects_its_headers_and_its_own_rustc(run_playbook):
+    rc, report = run_playbook("package_selection.yml", {"fake": FAKE["forky"]})
+    assert rc == 0, failures(report)
+    chosen = selection(report)
+    assert chosen["headers"] == ["linux-headers-7.2.12+deb14-amd64"]
+    assert chosen["rust"] == {"native": ["rustc", "rust-src"]}
+
+
+def test_forky_has_no_rustc_web(run_playbook):
+    rc, report = run_playbook("package_selection.yml", {"fake": FAKE["forky"], "rust_toolchain_distro_flavor": "web"})
+    assert rc != 0
+    (name, result), = failures(report)
+    assert name == "Refuse a toolchain this host cannot have"
+    assert "Debian forky has no 'web' distribution toolchain; available here: native." in result["msg"]
+
+
 @pytest.mark.parametrize("removed", [{"rust_toolchain_std_builder": "xargo"},
                                      {"rust_toolchain_std_builder": "rustc"},
                                      {"rust_toolchain_xargo_version": "0.3.26"}])
@@ -124,7 +173,7 @@ def test_set_vars_gathers_no_fact_that_is_there(run_playbook):
     rc, report = run_playbook("package_selection.yml", {"fake": FAKE["debian13"]})
     assert rc == 0, failures(report)
     assert gathered(report) == [False, False]
-    assert selection(report)["facts"]["distribution_major_version"] == "13"
+    assert selection(report)["facts"]["distribution_release"] == "trixie"
 
 
 def test_set_vars_gathers_when_a_required_fact_is_missing(run_playbook):

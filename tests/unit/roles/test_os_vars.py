@@ -3,7 +3,8 @@
 tasks/set_vars.yml, the same file in every role but for the role's name
 (linux-system-roles' pattern): `setup` only for the facts in
 __<role>_required_facts that are missing, then the first of
-<distribution>_<major>.yml, <distribution>.yml, <os_family>.yml, default.yml."""
+<distribution>_<codename>.yml (distribution_release: Debian testing has no
+version number), <distribution>.yml, <os_family>.yml, default.yml."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[3]
 ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
 # Roles with vars files other than main.yml: the OS-specific ones.
 OS_ROLES = [r for r in ROLES if any(f.name != "main.yml" for f in (r / "vars").glob("*.yml"))]
-VARS_FILE_RE = re.compile(r"^(default|[A-Z][A-Za-z]+(_[0-9]+)?)\.yml$")
+VARS_FILE_RE = re.compile(r"^(default|[A-Z][A-Za-z]+(_[a-z]+)?)\.yml$")
 FACT_RE = re.compile(r"ansible_facts\[['\"](\w+)['\"]\]|ansible_facts\.(\w+)")
 
 
@@ -45,7 +46,7 @@ def test_set_vars_gathers_only_missing_facts_then_loads_the_first_found():
     assert setup["when"] == "__kernel_headers_required_facts | difference(ansible_facts.keys() | list) | length > 0"
     files = include["vars"]["__kernel_headers_vars_files"]
     assert files["files"] == [
-        "{{ ansible_facts['distribution'] }}_{{ ansible_facts['distribution_major_version'] }}.yml",
+        "{{ ansible_facts['distribution'] }}_{{ ansible_facts['distribution_release'] }}.yml",
         "{{ ansible_facts['distribution'] }}.yml",
         "{{ ansible_facts['os_family'] }}.yml",
         "default.yml",

@@ -137,18 +137,22 @@ def test_build_json_records_how_long_make_took(tmp_path):
                               "sha256": "a" * 64, "size": 12345, "build_seconds": 361}
 
 
-FACTS = {"distribution": "Debian", "distribution_major_version": "13", "os_family": "Debian",
-         "architecture": "x86_64"}
+TRIXIE = {"distribution": "Debian", "distribution_release": "trixie", "os_family": "Debian",
+          "architecture": "x86_64"}
+# Debian testing: Ansible reports no version number (distribution_major_version "forky/sid").
+FORKY = dict(TRIXIE, distribution_release="forky")
 
 
 def test_the_toolchain_message_names_each_hosts_packages(tmp_path):
     hosts = {
-        "web13": {"rust_toolchain_distro_flavor": "web"},
-        "native13": {"rust_toolchain_distro_flavor": "native"},
-        "rustup13": {"rust_toolchain_method": "rustup"},
-        "with-headers13": {"rust_toolchain_install_packages": False},
+        "web13": {"fake": TRIXIE, "rust_toolchain_distro_flavor": "web"},
+        "native13": {"fake": TRIXIE, "rust_toolchain_distro_flavor": "native"},
+        "auto13": {"fake": TRIXIE},
+        "autoforky": {"fake": FORKY},
+        "rustup13": {"fake": TRIXIE, "rust_toolchain_method": "rustup"},
+        "with-headers13": {"fake": TRIXIE, "rust_toolchain_install_packages": False},
     }
-    tasks = [{"name": "Pretend to be Debian 13", "fake_facts": {"facts": FACTS}},
+    tasks = [{"name": "Pretend to be the host's release", "fake_facts": {"facts": "{{ fake }}"}},
              {"name": "Name the role's packages", "ansible.builtin.include_role": {
                  "name": "rustkmod.roulette.rust_toolchain", "tasks_from": "packages.yml", "public": True}},
              role_task("roles/rust_toolchain/tasks/main.yml", "Say what is installed, on which host")]
@@ -156,16 +160,22 @@ def test_the_toolchain_message_names_each_hosts_packages(tmp_path):
     assert not [message for message in messages.values() if "  " in message], messages
     assert messages["web13"] == (
         "Making sure rustc-web, cargo-web, rust-web-src (the distribution's Rust toolchain, flavor web) are installed"
-        " on web13 (Debian 13) with apt. A first install takes minutes on a slow (emulated) host, with nothing shown"
-        " until it ends; apt's log is /var/log/apt/term.log on web13.")
+        " on web13 (Debian trixie) with apt. A first install takes minutes on a slow (emulated) host, with nothing"
+        " shown until it ends; apt's log is /var/log/apt/term.log on web13.")
     assert messages["with-headers13"] == (
         "Using rustc-web, cargo-web, rust-web-src (the distribution's Rust toolchain, flavor web) on with-headers13,"
         " installed with the kernel headers.")
     assert messages["native13"].startswith(
         "Making sure rustc, cargo, rust-src, librust-compiler-builtins-dev (the distribution's Rust toolchain, flavor"
-        " native) are installed on native13 (Debian 13) with apt.")
+        " native) are installed on native13 (Debian trixie) with apt.")
+    # auto: the release's tested toolchain, rustc-web on Debian 13, the release's own rustc on testing.
+    assert messages["auto13"].startswith(
+        "Making sure rustc-web, cargo-web, rust-web-src (the distribution's Rust toolchain, flavor web)")
+    assert messages["autoforky"].startswith(
+        "Making sure rustc, rust-src (the distribution's Rust toolchain, flavor native) are installed on autoforky"
+        " (Debian forky) with apt.")
     assert messages["rustup13"].startswith(
-        "Making sure curl, ca-certificates, gcc, libc6-dev are installed on rustup13 (Debian 13), then rustup with"
+        "Making sure curl, ca-certificates, gcc, libc6-dev are installed on rustup13 (Debian trixie), then rustup with"
         " the toolchain nightly-2026-11-01 and rust-src in /opt/rustkmod-roulette/cargo and"
         " /opt/rustkmod-roulette/rustup, downloaded by rustup-init. A first install takes minutes")
 
