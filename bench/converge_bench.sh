@@ -6,14 +6,16 @@
 #   3. the same steps by hand (bench/manual_steps.sh) on another fresh VM: the ratio
 #   4. cold site.yml on three VMs (2 bookworm, 1 trixie) with chroot build hosts, then warm
 # Prints the numbers and appends them to bench/RESULTS.md.
-# Usage: bench/converge_bench.sh [--skip-manual] [--skip-fleet]   (needs root, ~1 h under TCG)
+# Usage: bench/converge_bench.sh [--skip-self] [--skip-manual] [--skip-fleet]   (needs root, ~1 h under TCG)
+# (--skip-self leaves out 1 and 2; 3 then has no site.yml time to compare with and is left out too.)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/scripts/setup.sh" >/dev/null
 export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
-MANUAL=1 FLEET=1
+SELF=1 MANUAL=1 FLEET=1
 for arg in "$@"; do
     case $arg in
+        --skip-self) SELF=0 MANUAL=0 ;;
         --skip-manual) MANUAL=0 ;;
         --skip-fleet) FLEET=0 ;;
         *) echo "unknown option: $arg" >&2; exit 2 ;;
@@ -46,25 +48,29 @@ changed_of() { grep -E '^\S+ +: ok=' "$1" | sed -E 's/.*changed=([0-9]+).*/\1/' 
 
 "${LAB[@]}" image bookworm trixie >/dev/null
 results=()
+# Each result is printed when measured, so that a later failure (a VM that does not boot) loses none.
+result() { results+=("$1"); echo "result: $1"; }
 
-"${LAB[@]}" up bench-self --suite bookworm >/dev/null
-"${LAB[@]}" inventory -o "$WORK/self.yml" >/dev/null
-t=$(now); site "$WORK/cold.log" "$WORK/self.yml"; cold=$(since "$t")
-t=$(now); site "$WORK/warm.log" "$WORK/self.yml"; warm=$(since "$t")
-results+=("cold converge, one VM building on itself: ${cold} s")
-results+=("warm re-run of the same: ${warm} s (changed=$(changed_of "$WORK/warm.log")), $(python3 -c "print(f'{$warm/$cold:.2f}')") of its cold time")
-echo "per role, cold converge (profile_roles):"
-roles_of "$WORK/cold.log" | sed 's/^/  /'
-echo "slowest tasks, cold converge (profile_tasks):"
-tasks_of "$WORK/cold.log" 12 | sed 's/^/  /'
-"${LAB[@]}" down bench-self >/dev/null
+if ((SELF)); then
+    "${LAB[@]}" up bench-self --suite bookworm >/dev/null
+    "${LAB[@]}" inventory -o "$WORK/self.yml" >/dev/null
+    t=$(now); site "$WORK/cold.log" "$WORK/self.yml"; cold=$(since "$t")
+    t=$(now); site "$WORK/warm.log" "$WORK/self.yml"; warm=$(since "$t")
+    result "cold converge, one VM building on itself: ${cold} s"
+    result "warm re-run of the same: ${warm} s (changed=$(changed_of "$WORK/warm.log")), $(python3 -c "print(f'{$warm/$cold:.2f}')") of its cold time"
+    echo "per role, cold converge (profile_roles):"
+    roles_of "$WORK/cold.log" | sed 's/^/  /'
+    echo "slowest tasks, cold converge (profile_tasks):"
+    tasks_of "$WORK/cold.log" 12 | sed 's/^/  /'
+    "${LAB[@]}" down bench-self >/dev/null
+fi
 
 if ((MANUAL)); then
     vm=$("${LAB[@]}" up bench-manual --suite bookworm)
     read -r port user key < <(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["port"], d["user"], d["key"])' "$vm")
     t=$(now); "$ROOT/bench/manual_steps.sh" 127.0.0.1 "$port" "$user" "$key" 0 >"$WORK/manual.log" 2>&1; manual=$(since "$t")
     ratio=$(python3 -c "print(f'{$cold/$manual:.2f}')")
-    results+=("same steps by hand over SSH (bench/manual_steps.sh): ${manual} s; site.yml/manual = ${ratio}")
+    result "same steps by hand over SSH (bench/manual_steps.sh): ${manual} s; site.yml/manual = ${ratio}"
     echo "steps by hand (manual_steps.sh):"
     sed -n 's/^step /  /p' "$WORK/manual.log"
     python3 "$ROOT/bench/latest.py" "converge ratio" "${ratio} (site.yml ${cold} s / by hand ${manual} s, one bookworm VM building on itself)" \
@@ -89,10 +95,10 @@ if ((FLEET)); then
     } >"$WORK/builders.yml"
     boot=$(since "$t")
     t=$(now); site "$WORK/fleet.log" "$WORK/fleet.yml" "$WORK/builders.yml"; fleet=$(since "$t")
-    results+=("cold converge, three VMs with chroot build hosts: ${fleet} s (plus ${boot} s to boot the VMs and make the chroots)")
+    result "cold converge, three VMs with chroot build hosts: ${fleet} s (plus ${boot} s to boot the VMs and make the chroots)"
     t=$(now); site "$WORK/fleet-warm.log" "$WORK/fleet.yml" "$WORK/builders.yml"; fleet_warm=$(since "$t")
     ratio=$(python3 -c "print(f'{$fleet_warm/$fleet:.2f}')")
-    results+=("warm re-run of the fleet: ${fleet_warm} s (changed=$(changed_of "$WORK/fleet-warm.log")), ${ratio} of its cold time")
+    result "warm re-run of the fleet: ${fleet_warm} s (changed=$(changed_of "$WORK/fleet-warm.log")), ${ratio} of its cold time"
     python3 "$ROOT/bench/latest.py" "warm fleet ratio" \
         "${ratio} (warm ${fleet_warm} s / cold ${fleet} s, 3 VMs + 2 chroot build hosts, default strategy)" "bench/converge_bench.sh $*"
     echo "per role, fleet converge (profile_roles):"
@@ -105,7 +111,9 @@ echo
 printf '%s\n' "${results[@]}"
 {
     echo
-    echo "## converge_bench.sh, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, QEMU TCG"
+    echo "## converge_bench.sh, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, QEMU TCG"
+    echo
+    echo "Command: bench/converge_bench.sh $*"
     echo
     printf -- '- %s\n' "${results[@]}"
 } >>"$ROOT/bench/RESULTS.md"
