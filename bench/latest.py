@@ -5,7 +5,7 @@
 
 ROW is the row's name up to any parenthesis (`converge ratio`, `warm fleet ratio`, ...); the
 row keeps its full name and gets VALUE, today's UTC date, the checkout's short commit (with
-`+changes` when the work tree differs from it) and COMMAND. The benches call it after a run,
+`+changes` when the work tree differs from it, bench/RESULTS.md aside) and COMMAND. The benches call it after a run,
 so the table always says what was measured last, on which code, with what.
 """
 
@@ -23,7 +23,8 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 def commit(root):
     def git(*args):
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
-    dirty = git("status", "--porcelain", "--untracked-files=no").strip()
+    # The results file itself is not the code measured: its own edits do not count.
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md").strip()
     return git("rev-parse", "--short", "HEAD").strip() + ("+changes" if dirty else "")
 
 
