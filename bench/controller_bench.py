@@ -12,7 +12,7 @@ host is contacted:
             (plus K build hosts with the modules of their OS release, if asked), an empty
             controller cache (every release a miss)
   spin      the whole playbooks/spin.yml, checks.yml included, on targets that are not armed
-            (roulette_armed false): each gets its not_armed record and ends; then its report
+            (roulette_armed false): each gets its not_armed record and skips the spin; then its report
             play writes the report of N skipped hosts (checked: N skipped)
   report    spin.yml's play "Write the fleet report", taken out of the playbook, on targets whose
             roulette_spin_record is a spun host's (10 spins at chance 5: about 60 % alive, the

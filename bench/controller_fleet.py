@@ -49,7 +49,7 @@ def planning_inventory(size, build_hosts=0):
 
 
 def unarmed_inventory(size):
-    """N targets that are not armed (roulette_armed false): spin.yml records not_armed and ends each."""
+    """N targets that are not armed (roulette_armed false): spin.yml records each as not_armed and spins none."""
     targets = _targets(size, armed=False)
     for host in targets.values():
         host["roulette_armed"] = False

@@ -26,7 +26,7 @@ if [[ -n $dev ]]; then
     echo "$dev" >&2
     exit 1
 fi
-for must in MANIFEST.json playbooks/site.yml playbooks/spin.yml playbooks/vars/defaults.yml files/kmod/Makefile \
+for must in MANIFEST.json playbooks/site.yml playbooks/spin.yml playbooks/tasks/spin_host.yml playbooks/vars/defaults.yml files/kmod/Makefile \
     files/kmod/build-outputs.txt meta/runtime.yml meta/execution-environment.yml changelogs/changelog.yaml \
     tests/sanity/ignore-2.21.txt tests/unit/plugins/filter/test_build_plan.py plugins/modules/spin.py plugins/modules/roulette_info.py roles/kmod_load/meta/argument_specs.yml; do
     grep -qx "$must" <<<"$listing" || { echo "the tarball lacks $must" >&2; exit 1; }

@@ -20,6 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[4]
 PLAYBOOK = REPO / "playbooks" / "spin.yml"
+SPIN_HOST_TASKS = REPO / "playbooks" / "tasks" / "spin_host.yml"  # included by spin.yml for each armed host
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 STUB_SPIN = '''#!/usr/bin/python
@@ -67,7 +68,7 @@ def collections(tmp_path_factory):
     return stub_collection(tmp_path_factory.mktemp("stubcoll"), STUB_SPIN)
 
 
-def run(tmp_path, collections, hosts, extra=None, check=False, limit=None):
+def run(tmp_path, collections, hosts, extra=None, check=False, limit=None, callback=None):
     inventory = {"roulette": {"hosts": hosts}}
     for values in hosts.values():
         values.setdefault("ansible_connection", "local")
@@ -78,6 +79,8 @@ def run(tmp_path, collections, hosts, extra=None, check=False, limit=None):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1",
                ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_RETRY_FILES_ENABLED="False",
                ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
+    if callback:
+        env.update(ANSIBLE_STDOUT_CALLBACK=callback, ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
     command = [str(ANSIBLE_PLAYBOOK), "-i", str(tmp_path / "inventory.json"), str(PLAYBOOK),
                "-e", json.dumps(extra)]
     if check:
@@ -140,6 +143,62 @@ def test_nobody_armed(tmp_path, collections):
     assert "is not armed" in proc.stdout
 
 
+SPIN_PLAY = "Spin the roulette on the armed hosts"
+
+
+def tasks_of(log, host, play=SPIN_PLAY):
+    """(task name, result) of each task the json callback shows `host` in, in the plays named `play`."""
+    return [(task["task"]["name"], task["hosts"][host]) for each in log["plays"] if each["play"]["name"] == play
+            for task in each["tasks"] if host in task["hosts"]]
+
+
+def test_a_host_that_is_not_armed_has_no_spin_task_of_its_own(tmp_path, collections):
+    """The hosts of a batch that are not armed are found, recorded and named by one task each,
+    on the batch's first host; a not-armed host's only task is the skipped include of the spin.
+    A task per host (and meta end_host, whose cost grows with the hosts already ended) made the
+    play quadratic on a fleet: 117 s for 1,000 not-armed hosts (bench/controller_bench.py)."""
+    hosts = {"h1": {"roulette_armed": True, "roulette_spin_device": "/dev/0"}, "calm": {},
+             "calm2": {"roulette_armed": False}}
+    proc, report = run(tmp_path, collections, hosts, callback="json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert statuses(report) == {"h1": "alive", "calm": "skipped", "calm2": "skipped"}
+    log = json.loads(proc.stdout)
+    for host in ("calm", "calm2"):
+        ((name, result),) = tasks_of(log, host)
+        assert name == "Spin the roulette on this host" and result.get("skipped"), (host, name, result)
+    recorded = dict(tasks_of(log, "h1"))["Record that the hosts are not armed"]
+    assert [item["item"] for item in recorded["results"]] == ["calm", "calm2"]
+
+
+def test_each_host_that_is_not_armed_is_recorded_with_its_kernel_and_is_never_contacted(tmp_path, collections):
+    hosts = {"h1": {"roulette_armed": True, "roulette_spin_device": "/dev/0"},
+             "calm": {"preflight_verdict": {"kernel_release": "6.1.0-27-amd64"}, "roulette_spin_device": "/fail"},
+             "gone": {"roulette_armed": "no", "ansible_connection": "ssh", "ansible_host": "127.0.0.1",
+                      "ansible_port": 1, "ansible_ssh_timeout": 5,
+                      "preflight_verdict": {"kernel_release": "6.12.48+deb13-amd64"}},
+             "bare": {"roulette_armed": False}}
+    proc, report = run(tmp_path, collections, hosts)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert statuses(report) == {"h1": "alive", "calm": "skipped", "gone": "skipped", "bare": "skipped"}
+    rows = {row["host"]: row for row in report["hosts"]}
+    assert (rows["calm"]["kernel"], rows["gone"]["kernel"], rows["bare"]["kernel"]) == (
+        "6.1.0-27-amd64", "6.12.48+deb13-amd64", None)
+    assert all(rows[host]["outcome"] == "not_armed" and rows[host]["when"] for host in ("calm", "gone", "bare"))
+    assert "Each of these 3 hosts is not armed and is not spun: calm, gone, bare." in " ".join(proc.stdout.split())
+
+
+def test_hosts_that_are_not_armed_keep_their_place_in_the_batches(tmp_path, collections):
+    """serial counts them as before: calm and h1 are the first batch of two, so the fleet's
+    death limit, reached by h1, ends the run before h2 and h3 (were calm left out, h1 and h2
+    would spin together and both die)."""
+    hosts = {"calm": {}, **{f"h{i}": {"roulette_armed": True, "roulette_spin_device": "/dev/1"} for i in (1, 2, 3)}}
+    proc, report = run(tmp_path, collections, hosts, {"roulette_spin_batch": 2, "roulette_spin_max_fleet_deaths": 1})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert statuses(report) == {"calm": "skipped", "h1": "dead", "h2": "not_run", "h3": "not_run"}
+    assert report["summary"]["died"] == 1
+    assert "calm is not armed and is not spun. Set roulette_armed: true for this host to spin it." in proc.stdout
+
+
 @pytest.mark.parametrize("limit, warned, reported", [("h1", True, False), ("h1,localhost", False, True)])
 def test_a_limit_without_localhost_is_told_it_gets_no_report(tmp_path, collections, limit, warned, reported):
     hosts = {"h1": {"roulette_armed": True, "roulette_spin_device": "/dev/0"}, "h2": {"roulette_armed": True, "roulette_spin_device": "/dev/0"}}
@@ -151,9 +210,10 @@ def test_a_limit_without_localhost_is_told_it_gets_no_report(tmp_path, collectio
 
 def test_spin_yml_records_raw_outcomes_and_decides_no_status():
     """A host's status is decided in Python (host_status, through fleet_report and the host_outcome
-    filter); spin.yml only records what Ansible reported. No status is set in its Jinja or YAML."""
-    text = PLAYBOOK.read_text()
+    filter); spin.yml (and the tasks it includes) only records what Ansible reported. No status is
+    set in its Jinja or YAML."""
+    text = PLAYBOOK.read_text() + SPIN_HOST_TASKS.read_text()
     assert not re.search(r"""['"]?\bstatus['"]?\s*:""", text), "spin.yml sets a status"
-    records = re.findall(r"roulette_spin_record:\n((?:\s{14,}.*\n)+)", text)
+    records = re.findall(r"roulette_spin_record:\n((?:\s{10,}.*\n)+)", text)
     assert len(records) == 3 and all("outcome:" in record for record in records)
     assert "rustkmod.roulette.host_outcome" in text and "rustkmod.roulette.fleet_report" in text
