@@ -70,3 +70,55 @@ def test_an_inventory_without_a_roulette_group_is_named(tmp_path, playbook):
     rc, out = run(tmp_path, playbook, groups=())
     assert rc != 0, out
     assert "no host in the group 'roulette'" in out, out
+
+
+def run_fleet(tmp_path, playbook, hosts):
+    """`playbook` on the hosts (name -> their variables) of the group roulette, with the json callback."""
+    for values in hosts.values():
+        values.update(ansible_connection="local", ansible_python_interpreter="/nonexistent/python")
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"roulette": {"hosts": hosts}}))
+    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / playbook),
+            "-e", json.dumps({"roulette_report_dir": str(tmp_path / "report")})]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
+    proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    try:
+        return proc.returncode, json.loads(proc.stdout)
+    except ValueError as exc:
+        raise AssertionError("ansible-playbook printed no JSON:\n" + proc.stdout + proc.stderr) from exc
+
+
+def results_of(log, host):
+    """(play name, task name, result) of every task the host ran or skipped."""
+    return [(play["play"]["name"], task["task"]["name"].split(" : ", 1)[-1], task["hosts"][host])
+            for play in log["plays"] for task in play["tasks"] if host in task["hosts"]]
+
+
+def test_a_bad_host_is_refused_by_name_and_the_others_go_on(tmp_path):
+    """Only the host with the bad value stops; the report is written for the others."""
+    hosts = {"good-1": {}, "bad": {"roulette_chance": "abc"}, "good-2": {"roulette_armed": False},
+             "unreadable": {"roulette_spin_count": "{{ no_such_variable }}"}}
+    rc, log = run_fleet(tmp_path, "spin.yml", hosts)
+    assert rc != 0
+    refused = {host: result["msg"] for host in hosts for _play, task, result in results_of(log, host)
+               if task == "Refuse invalid settings of this host" and result.get("failed")}
+    assert sorted(refused) == ["bad", "unreadable"], refused
+    assert refused["bad"].startswith("bad: roulette_chance must be an integer from 0 to 100") and "'abc'" in refused["bad"]
+    assert refused["unreadable"].startswith("unreadable: roulette_spin_count cannot be read:")
+    assert "no_such_variable" in refused["unreadable"]
+    assert {host: log["stats"][host]["failures"] for host in hosts} == {"good-1": 0, "bad": 1, "good-2": 0, "unreadable": 1}
+    report = json.loads(next((tmp_path / "report").glob("report.json")).read_text())
+    assert {row["host"]: row["status"] for row in report["hosts"]}["good-2"] == "skipped"
+
+
+def test_settings_that_are_fine_cost_no_task_per_host(tmp_path):
+    """The hosts' settings are checked by one task for the play (on its first host), not by a task
+    per host: a fleet of a thousand hosts paid one in every playbook (bench/controller_bench.py)."""
+    hosts = {"first": {}, "second": {"roulette_chance": 5}, "third": {"kmod_load_device": "/dev/roulette0"}}
+    _rc, log = run_fleet(tmp_path, "site.yml", hosts)
+    checks = ("Check the inventory and the settings", "Refuse the hosts whose settings are invalid")
+    for host in ("second", "third"):
+        assert [(play, task) for play, task, _result in results_of(log, host) if play in checks] == [], host
+    ran = [task for play, task, _result in results_of(log, "first") if play in checks]
+    assert "Find the hosts whose own settings are invalid" in ran, ran

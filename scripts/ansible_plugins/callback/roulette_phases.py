@@ -54,6 +54,7 @@ ROLE_PHASES = {
 # that every task of site.yml gets a phase from this table, ROLE_PHASES or PLAN_TAG.
 PLAY_PHASES = {
     "Check the inventory and the settings": "checks",
+    "Refuse the hosts whose settings are invalid": "checks",
     "Plan the builds": "plan",
     "Spin the roulette on the armed hosts": "spin",
     "Write the fleet report": "report",

@@ -93,6 +93,7 @@ def test_the_planning_is_what_the_tag_roulette_plan_runs_even_in_a_role():
     ("Spin the roulette on the armed hosts", "spin"),
     ("Write the fleet report", "report"),
     ("Check the inventory and the settings", "checks"),
+    ("Refuse the hosts whose settings are invalid", "checks"),
     ("A play of someone else's", "other"),
 ])
 def test_a_task_outside_roles_is_in_its_plays_phase(play, phase):

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, the rustkmod.roulette authors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The host_settings_problems filter: settings_problems over many hosts at once. Runs on the controller."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: host_settings_problems
+short_description: Check the raw values of the collection's per-host variables on many hosts at once
+version_added: 1.0.0
+description:
+  - Reads, for each of the given hosts, the given variables as the inventory, C(group_vars) or C(-e) gave them
+    (through C(hostvars), once per host) and checks them as P(rustkmod.roulette.settings_problems#filter) does.
+  - Returns the hosts with at least one bad value, each with its messages; an empty dict when every value is fine.
+    Meant for one C(run_once) task over a fleet, where a task per host would cost Ansible a worker per host.
+  - A value that cannot be templated (it names an undefined variable, say) refuses its host with a message naming
+    the variable; the other hosts are still checked.
+  - A variable name the filter does not know is an error, so a typo cannot pass unchecked.
+author: rustkmod.roulette maintainers (@rustkmod)
+positional: hosts, names
+options:
+  _input:
+    description: C(hostvars).
+    type: dict
+    required: true
+  hosts:
+    description: The hosts to check (say the play's hosts that are in the group C(roulette) or C(roulette_build)).
+    type: list
+    elements: str
+    required: true
+  names:
+    description: The variables to check, among those P(rustkmod.roulette.settings_problems#filter) knows.
+    type: list
+    elements: str
+    required: true
+seealso:
+  - plugin: rustkmod.roulette.settings_problems
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Find the hosts whose own settings are invalid, once for the play
+  ansible.builtin.set_fact:
+    refused: >-
+      {{ hostvars | rustkmod.roulette.host_settings_problems(ansible_play_hosts,
+                                                             ['roulette_chance', 'roulette_armed', 'kmod_load_device']) }}
+  run_once: true
+# {"lab-07": ["roulette_chance must be an integer from 0 to 100 ...; got 'abc' (a string)."]}
+"""
+
+RETURN = r"""
+_value:
+  description: Host name to its messages (as P(rustkmod.roulette.settings_problems#filter) gives them), only for the
+    hosts with a bad value.
+  type: dict
+  sample:
+    lab-07:
+      - "roulette_chance must be an integer from 0 to 100 (a number or a string of digits), or null or '' to let
+        the driver pick one at random; got 'abc' (a string)."
+"""
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleError, AnsibleFilterError
+from jinja2 import TemplateError, Undefined, UndefinedError
+
+from ansible_collections.rustkmod.roulette.plugins.filter.settings import RULES, settings_problems
+
+_KNOWN = tuple(name for name, _, _ in RULES)
+
+
+def _strings(value, what):
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+        raise AnsibleFilterError("host_settings_problems: %s must be a list, not %r" % (what, value))
+    return [str(item) for item in value]
+
+
+def host_settings_problems(hostvars, hosts, names):
+    """{host: its messages} for the hosts among `hosts` whose values of `names` are bad; {} when all are fine."""
+    if not isinstance(hostvars, Mapping):
+        raise AnsibleFilterError("host_settings_problems expects hostvars (a mapping of host to variables)")
+    names = _strings(names, "names")
+    unknown = sorted(name for name in names if name not in _KNOWN)
+    if unknown:
+        raise AnsibleFilterError("host_settings_problems does not know how to check %s (it checks %s)"
+                                 % (", ".join(unknown), ", ".join(_KNOWN)))
+    names = [name for name in _KNOWN if name in names]  # the order settings_problems gives its messages in
+    found = {}
+    for host in dict.fromkeys(_strings(hosts, "hosts")):
+        if host not in hostvars:
+            continue
+        variables = hostvars[host]  # one read of the host's variables; each value is templated when taken
+        problems = []
+        for name in names:
+            if name in variables:
+                problems.extend(_problems(name, variables))
+        if problems:
+            found[host] = problems
+    return found
+
+
+def _problems(name, variables):
+    """settings_problems of one variable of a host, or why its value cannot be read."""
+    try:
+        value = variables[name]
+        if isinstance(value, Undefined):  # what Ansible gives for a template naming an undefined variable
+            raise UndefinedError(value._undefined_message)
+        return settings_problems({name: value})
+    except (AnsibleError, TemplateError) as exc:  # UndefinedError is a TemplateError
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return ["%s cannot be read: %s." % (name, reason.rstrip("."))]
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"host_settings_problems": host_settings_problems}

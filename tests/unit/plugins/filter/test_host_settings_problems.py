@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""host_settings_problems: settings_problems over a fleet's hostvars, one read per host."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+from ansible.errors import AnsibleFilterError, AnsibleUndefinedVariable
+from ansible_collections.rustkmod.roulette.plugins.filter.host_settings_problems import FilterModule, host_settings_problems
+from ansible_collections.rustkmod.roulette.plugins.filter.settings import settings_problems
+from jinja2 import Undefined
+
+NAMES = ["roulette_armed", "roulette_chance", "kmod_load_device", "kmod_load_device_mode"]
+
+
+class HostVars(Mapping):
+    """hostvars as Ansible gives it: host -> that host's variables, each templated when taken; counts the reads."""
+
+    def __init__(self, hosts):
+        self.hosts, self.reads = hosts, []
+
+    def __getitem__(self, host):
+        self.reads.append(host)
+        return self.hosts[host]
+
+    def __contains__(self, host):  # as Ansible's: asks the inventory, reads no variable
+        return host in self.hosts
+
+    def __iter__(self):
+        return iter(self.hosts)
+
+    def __len__(self):
+        return len(self.hosts)
+
+
+class Variables(dict):
+    """A host's variables whose value `broken` cannot be templated (raises), `undefined` is Jinja's Undefined."""
+
+    def __getitem__(self, name):
+        value = dict.__getitem__(self, name)
+        if value == "broken":
+            raise AnsibleUndefinedVariable("'no_such_variable' is undefined")
+        if value == "undefined":
+            return Undefined(hint="'other_variable' is undefined")
+        return value
+
+
+def test_only_the_hosts_with_a_bad_value_are_returned_with_settings_problems_messages():
+    hostvars = HostVars({"good": {"roulette_chance": 5, "roulette_armed": True, "unrelated": "abc"},
+                         "bad": {"roulette_chance": "abc", "kmod_load_device_mode": 384},
+                         "none": {}, "ungrouped": {"roulette_chance": "abc"}})
+    found = host_settings_problems(hostvars, ["good", "bad", "none", "bad"], NAMES)
+    assert found == {"bad": settings_problems({"roulette_chance": "abc", "kmod_load_device_mode": 384})}
+    assert hostvars.reads == ["good", "bad", "none"]  # once each, and only the hosts asked about
+
+
+def test_a_name_not_asked_about_is_not_checked_and_an_unknown_host_is_skipped():
+    hostvars = HostVars({"h": {"roulette_chance": "abc", "kmod_load_device": "/tmp/x"}})
+    assert host_settings_problems(hostvars, ["h", "gone"], ["kmod_load_device"]) == {
+        "h": settings_problems({"kmod_load_device": "/tmp/x"})}
+
+
+def test_a_value_that_cannot_be_read_refuses_its_host_by_name_and_the_others_are_still_checked():
+    hostvars = HostVars({"a": Variables(roulette_chance="broken", kmod_load_device="/tmp/x"),
+                         "b": Variables(roulette_armed="undefined"), "c": Variables(roulette_chance=101)})
+    found = host_settings_problems(hostvars, ["a", "b", "c"], NAMES)
+    assert found["a"] == ["roulette_chance cannot be read: 'no_such_variable' is undefined."] + settings_problems(
+        {"kmod_load_device": "/tmp/x"})
+    assert found["b"] == ["roulette_armed cannot be read: 'other_variable' is undefined."]
+    assert found["c"] == settings_problems({"roulette_chance": 101})
+
+
+@pytest.mark.parametrize("hostvars, hosts, names, words", [
+    ([], ["h"], NAMES, "hostvars"),
+    ({}, "h", NAMES, "hosts must be a list"),
+    ({}, ["h"], "roulette_chance", "names must be a list"),
+    ({}, ["h"], ["roulette_chanse"], "does not know how to check roulette_chanse"),
+])
+def test_bad_arguments_are_errors(hostvars, hosts, names, words):
+    with pytest.raises(AnsibleFilterError, match=words):
+        host_settings_problems(hostvars, hosts, names)
+
+
+def test_the_filter_is_registered():
+    assert FilterModule().filters() == {"host_settings_problems": host_settings_problems}
