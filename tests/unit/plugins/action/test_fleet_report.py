@@ -75,6 +75,37 @@ def test_options_are_validated(tmp_path):
         action({"hosts": {}, "dest": str(tmp_path), "colour": "red"}).run(task_vars={})
 
 
+def test_the_records_are_not_copied(tmp_path, monkeypatch):
+    """The validation deep-copies its arguments; a fleet's records (hosts) are passed on as they are."""
+    from ansible_collections.rustkmod.roulette.plugins.action import fleet_report as fleet_report_action
+    seen = []
+    build = fleet_report_action.build_report
+    monkeypatch.setattr(fleet_report_action, "build_report", lambda hosts, **kw: seen.append(hosts) or build(hosts, **kw))
+    result = action({"hosts": RECORDS, "dest": str(tmp_path / "out")}).run(task_vars={})
+    assert not result.get("failed") and seen == [RECORDS] and seen[0] is RECORDS
+
+
+@pytest.mark.parametrize("args", [
+    {"dest": "/x"},
+    {"hosts": {}, "dest": "/x", "colour": "red"},
+    {"hosts": {"a": {}}, "dest": "/x", "armed_hosts": {"a": 1}},
+    {"hosts": {}},
+    {"hosts": "not a dict", "dest": "/x"},
+    {"hosts": 5, "dest": "/x"},
+])
+def test_bad_options_are_refused_in_the_words_of_ansibles_validation(args):
+    with pytest.raises(AnsibleError) as ours:
+        action(dict(args)).run(task_vars={})
+    with pytest.raises(AnsibleError) as standard:
+        action(dict(args)).validate_argument_spec(argument_spec=fleet_report_module.ARGUMENT_SPEC)
+    assert ours.value.message == standard.value.message
+
+
+def test_hosts_given_as_json_text_is_read_as_a_dict(tmp_path):
+    result = action({"hosts": json.dumps(RECORDS), "dest": str(tmp_path / "out")}, check_mode=True).run(task_vars={})
+    assert result["summary"]["hosts"] == 3
+
+
 def test_the_module_file_only_documents(capsys):
     with patch_module_args({"hosts": {}, "dest": "/tmp/x"}), pytest.raises(SystemExit):
         fleet_report_module.main()
