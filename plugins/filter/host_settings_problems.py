@@ -26,7 +26,7 @@ options:
     type: dict
     required: true
   hosts:
-    description: The hosts to check (say the play's hosts that are in the group C(roulette) or C(roulette_build)).
+    description: The hosts to check, in the order of the result (say C(ansible_play_hosts)).
     type: list
     elements: str
     required: true
@@ -35,6 +35,13 @@ options:
     type: list
     elements: str
     required: true
+  among:
+    description:
+      - When given, only the hosts of O(hosts) that are also in this list are checked (say the members of the groups
+        C(roulette) and C(roulette_build)). Read once, as a set; Jinja's C(select('in', ...)) over a fleet would
+        convert the list it is given once per host, a cost that grows with the square of the hosts.
+    type: list
+    elements: str
 seealso:
   - plugin: rustkmod.roulette.settings_problems
     plugin_type: filter
@@ -77,8 +84,9 @@ def _strings(value, what):
     return [str(item) for item in value]
 
 
-def host_settings_problems(hostvars, hosts, names):
-    """{host: its messages} for the hosts among `hosts` whose values of `names` are bad; {} when all are fine."""
+def host_settings_problems(hostvars, hosts, names, among=None):
+    """{host: its messages} for the hosts of `hosts` (those also in `among`, when given) whose values of
+    `names` are bad; {} when all are fine."""
     if not isinstance(hostvars, Mapping):
         raise AnsibleFilterError("host_settings_problems expects hostvars (a mapping of host to variables)")
     names = _strings(names, "names")
@@ -87,9 +95,10 @@ def host_settings_problems(hostvars, hosts, names):
         raise AnsibleFilterError("host_settings_problems does not know how to check %s (it checks %s)"
                                  % (", ".join(unknown), ", ".join(_KNOWN)))
     names = [name for name in _KNOWN if name in names]  # the order settings_problems gives its messages in
+    among = None if among is None else set(_strings(among, "among"))
     found = {}
     for host in dict.fromkeys(_strings(hosts, "hosts")):
-        if host not in hostvars:
+        if host not in hostvars or (among is not None and host not in among):
             continue
         variables = hostvars[host]  # one read of the host's variables; each value is templated when taken
         problems = []

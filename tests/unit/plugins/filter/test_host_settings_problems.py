@@ -84,3 +84,12 @@ def test_bad_arguments_are_errors(hostvars, hosts, names, words):
 
 def test_the_filter_is_registered():
     assert FilterModule().filters() == {"host_settings_problems": host_settings_problems}
+
+
+def test_among_leaves_out_the_hosts_that_are_not_in_it_and_keeps_the_order_of_hosts():
+    hostvars = HostVars({name: {"roulette_chance": "abc"} for name in ("z", "a", "ungrouped", "m")})
+    found = host_settings_problems(hostvars, ["z", "ungrouped", "a", "m"], NAMES, among=["m", "a", "z", "elsewhere"])
+    assert list(found) == ["z", "a", "m"]
+    assert hostvars.reads == ["z", "a", "m"]
+    with pytest.raises(AnsibleFilterError, match="among must be a list"):
+        host_settings_problems(hostvars, ["z"], NAMES, among="z")
