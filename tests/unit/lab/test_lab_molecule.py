@@ -47,6 +47,16 @@ def test_forky_is_left_out_of_ci_and_the_default_run():
     assert "forky" not in test_sh and "forky" not in (ROOT / ".ci/run").read_text()
 
 
+def test_dkms_is_left_out_of_ci_and_the_default_run():
+    # An hour of its own (a kernel upgrade and two cold builds of core in the guest): only when asked (-s dkms).
+    test_sh = (ROOT / "scripts/test.sh").read_text()
+    assert 'ROULETTE_SCENARIOS:-fleet default}' in test_sh
+    assert "dkms" not in test_sh and "dkms" not in (ROOT / ".ci/run").read_text()
+    merged = molecule_util.merge_dicts(load(BASE), load(ROOT / "molecule" / "dkms" / "molecule.yml"))
+    assert merged["provisioner"]["inventory"]["group_vars"]["roulette"]["kmod_build_method"] == "dkms"
+    assert merged["verifier"]["env"]["ROULETTE_VM_SCOPE"] == "dkms"
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.name)
 def test_each_scenario_reaches_the_shared_playbooks(scenario):
     merged = molecule_util.merge_dicts(load(BASE), load(scenario / "molecule.yml"))
@@ -57,7 +67,9 @@ def test_each_scenario_reaches_the_shared_playbooks(scenario):
         assert (scenario / playbooks[step]).resolve().is_file(), (step, playbooks[step])
     # verify: pytest-testinfra over tests/vm, streamed as it runs.
     assert merged["verifier"]["name"] == "testinfra"
-    assert (scenario / merged["verifier"]["directory"]).resolve() == (ROOT / "tests" / "vm")
+    # (the dkms scenario runs only its own, tests/vm/dkms, with tests/vm's conftest)
+    verify = (scenario / merged["verifier"]["directory"]).resolve()
+    assert verify == ROOT / "tests" / "vm" or (verify.parent == ROOT / "tests" / "vm" and verify.is_dir()), verify
     assert (scenario / playbooks["create"]).resolve() == ROOT / "molecule" / "shared" / "create.yml"
     assert merged["driver"]["name"] == "default"
     assert merged["prerun"] is False
