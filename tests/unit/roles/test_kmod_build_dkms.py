@@ -214,3 +214,15 @@ def test_the_role_refuses_what_dkms_cannot_do(tmp_path, task, more, words):
     assert result.get("failed") and words in result["msg"], result
     rc, results = run(tmp_path, {"h": role_vars()}, [dkms_task(task)])
     assert rc == 0 and not results["h"][0].get("failed")
+
+
+def test_an_installed_collection_takes_its_version_from_manifest_json(tmp_path):
+    # ansible-galaxy's tarball has MANIFEST.json and no galaxy.yml.
+    installed = tmp_path / "installed"
+    (installed / "roles").mkdir(parents=True)
+    (installed / "roles" / "kmod_build").symlink_to(ROLE)
+    (installed / "MANIFEST.json").write_text(json.dumps({"collection_info": {"version": "9.8.7"}}))
+    task = dkms_task("Name the DKMS version of this source and patch set")
+    rc, results = run(tmp_path, {"h": role_vars(role_path=str(installed / "roles" / "kmod_build"))}, [task])
+    assert rc == 0, results["h"][0].get("msg")
+    assert re.fullmatch(r"9\.8\.7-[0-9a-f]{12}", results["h"][0]["ansible_facts"]["__kmod_build_dkms_version"])
