@@ -160,11 +160,23 @@ def save_instance(idir: Path, inst: dict) -> None:
     (idir / "instance.json").write_text(json.dumps(inst, indent=2) + "\n")
 
 
+PANIC_AT_BOOT = "the kernel panicked while booting"
+
+
+def booted_into_panic(idir: Path) -> bool:
+    try:
+        return serial_findings((idir / "serial.log").read_text(errors="replace"))["panic"]
+    except OSError:
+        return False
+
+
 def wait_for_ssh(inst: dict, idir: Path, key: Path, deadline: float) -> str | None:
     """Wait until the guest answers SSH: None then, else what went wrong."""
     while True:
         if not pid_is_ours(inst["pid"], str(idir)):
             return "qemu exited during boot"
+        if booted_into_panic(idir):
+            return PANIC_AT_BOOT
         if ssh_ok(inst["port"], key):
             return None
         if time.monotonic() > deadline:
@@ -206,11 +218,22 @@ def instance_up(spec: Spec, sdir: Path, timeout: int, check_memory: bool = True)
         if check_memory:
             check_memory_for(spec.name, spec.memory)
         idir.mkdir(parents=True)
-        make_overlay(image, disk_path(idir))
-        started = time.monotonic()
-        inst = launch(spec, image, sdir, idir)
-        log(f"{spec.name}: qemu pid {inst['pid']}, ssh on {HOST}:{inst['port']}, waiting for SSH")
-        failed = wait_for_ssh(inst, idir, key, started + timeout)
+        for attempt in (1, 2):
+            make_overlay(image, disk_path(idir))
+            started = time.monotonic()
+            inst = launch(spec, image, sdir, idir)
+            log(f"{spec.name}: qemu pid {inst['pid']}, ssh on {HOST}:{inst['port']}, waiting for SSH")
+            failed = wait_for_ssh(inst, idir, key, started + timeout)
+            if failed != PANIC_AT_BOOT or attempt == 2:
+                break
+            # A new VM of a good image that panics before SSH met an emulator race (seen under
+            # multi-threaded TCG: an oops in code being patched at boot), not a fault of the
+            # image or of the collection: one more new VM, and its console kept for reading.
+            with contextlib.suppress(OSError):
+                shutil.copyfile(idir / "serial.log", sdir / f".{spec.name}.panicked-boot.log")
+            log(f"{spec.name}: {PANIC_AT_BOOT} (console: {sdir / f'.{spec.name}.panicked-boot.log'}); booting a new VM once more")
+            destroy(idir)
+            idir.mkdir(parents=True)
         if failed:
             tail = serial_tail(idir / "serial.log")
             destroy(idir)

@@ -12,6 +12,7 @@ import argparse
 import json
 import struct
 import time
+from pathlib import Path
 
 import pytest
 from roulette_lab import cli, common, image, instance
@@ -227,3 +228,38 @@ def test_overlay_backing_file_reads_the_qcow2_header(tmp_path):
     (tmp_path / "b.qcow2").write_bytes(b"QFI\xfb" + struct.pack(">IQI", 3, 0, 0))
     assert image.overlay_backing_file(tmp_path / "b.qcow2") is None
     assert image.overlay_backing_file(tmp_path / "missing.qcow2") is None
+
+
+def test_a_new_vm_whose_kernel_panics_at_boot_is_booted_anew_once(lab, fake_qemu, boot, monkeypatch):
+    """A panic before SSH on a new VM (a TCG race at boot, seen once in the fleet) costs one
+    more boot, not the run; the panicked console is kept."""
+    real_start = instance.start_qemu
+
+    def first_boot_panics(cmd):
+        done = real_start(cmd)
+        if len(fake_qemu) == 1:
+            Path(cmd[cmd.index("-serial") + 1].removeprefix("file:")).write_text("[    2.4] Kernel panic - not syncing: Fatal exception in interrupt\n")
+        return done
+
+    monkeypatch.setattr(instance, "start_qemu", first_boot_panics)
+    monkeypatch.setattr(instance, "ssh_ok", lambda port, key: len(fake_qemu) >= 2)
+    inst = boot(lab)
+    assert len(fake_qemu) == 2 and instance.pid_is_ours(inst["pid"], str(lab / "vm1"))
+    assert "Kernel panic" in (lab / ".vm1.panicked-boot.log").read_text()
+
+
+def test_a_new_vm_that_panics_twice_fails_fast_with_its_console(lab, fake_qemu, boot, monkeypatch):
+    real_start = instance.start_qemu
+
+    def always_panics(cmd):
+        done = real_start(cmd)
+        Path(cmd[cmd.index("-serial") + 1].removeprefix("file:")).write_text("Kernel panic - not syncing: boom\n")
+        return done
+
+    monkeypatch.setattr(instance, "start_qemu", always_panics)
+    monkeypatch.setattr(instance, "ssh_ok", lambda port, key: False)
+    started = time.monotonic()
+    with pytest.raises(common.LabError, match="vm1: the kernel panicked while booting; serial log tail:\n.*not syncing: boom"):
+        boot(lab)
+    assert len(fake_qemu) == 2 and time.monotonic() - started < 25  # not the 30 s SSH timeout
+    assert not (lab / "vm1").exists()
