@@ -27,6 +27,7 @@ ROLE = REPO / "roles" / "kmod_build"
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 DKMS_TASKS = ROLE / "tasks" / "dkms.yml"
 TOOLCHAIN_ID = "0123456789abcdef"
+FAKE_FACTS = REPO / "tests" / "integration" / "playbooks" / "library"
 
 
 def dkms_task(name):
@@ -63,7 +64,7 @@ def role_vars(**more):
     return variables
 
 
-def run(tmp_path, hosts, tasks):
+def run(tmp_path, hosts, tasks, check=False):
     """Run `tasks` on `hosts` (name -> variables, all local): (rc, {host: [task results]})."""
     top = tmp_path / "collections"
     (top / "ansible_collections" / "rustkmod").mkdir(parents=True, exist_ok=True)
@@ -78,8 +79,9 @@ def run(tmp_path, hosts, tasks):
     (tmp_path / "ansible.cfg").write_text("[defaults]\n")
     env = dict(os.environ, ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(top),
                ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_RETRY_FILES_ENABLED="False")
-    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(tmp_path / "inventory.json"), str(tmp_path / "play.yml")],
+               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_LIBRARY=str(FAKE_FACTS))
+    argv = [str(ANSIBLE_PLAYBOOK), "-i", str(tmp_path / "inventory.json"), str(tmp_path / "play.yml")]
+    proc = subprocess.run(argv + (["--check"] if check else []),
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
     try:
         report = json.loads(proc.stdout)
@@ -226,3 +228,117 @@ def test_an_installed_collection_takes_its_version_from_manifest_json(tmp_path):
     rc, results = run(tmp_path, {"h": role_vars(role_path=str(installed / "roles" / "kmod_build"))}, [task])
     assert rc == 0, results["h"][0].get("msg")
     assert re.fullmatch(r"9\.8\.7-[0-9a-f]{12}", results["h"][0]["ansible_facts"]["__kmod_build_dkms_version"])
+
+
+# --- what the role decides from DKMS's state (check mode says it, as a change) ----------------
+
+RUNNING = "6.1.0-57-amd64"
+NEXT = "6.12.95+deb12-amd64"
+OLDER = "6.1.0-56-amd64"
+BLOCK = "Register the driver with DKMS and build it for kernel {{ ansible_facts['kernel'] }}"
+
+
+def line(version, kernel=None, state="installed"):
+    text = "roulette/%s, %s, x86_64: %s" % (version, kernel, state) if kernel else "roulette/%s: %s" % (version, state)
+    return {"version": version, "kernel": kernel, "arch": "x86_64" if kernel else None, "state": state, "notes": [],
+            "weak_from": None, "line": text}
+
+
+def tree(version, ours=True):
+    return {"version": version, "path": "/usr/src/roulette-" + version, "ours": ours}
+
+
+@pytest.fixture(scope="module")
+def version(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("version")
+    rc, results = run(tmp_path, {"h": role_vars()}, [dkms_task("Name the DKMS version of this source and patch set")])
+    assert rc == 0, results
+    return results["h"][0]["ansible_facts"]["__kmod_build_dkms_version"]
+
+
+def decide(tmp_path, version, dkms, sources, module_files=()):
+    """Run the role's DKMS block in check mode on a host whose roulette_info says this: (rc, its results)."""
+    facts = {"kernel": RUNNING, "roulette_info": {"dkms": dkms, "dkms_sources": sources,
+                                                  "module_files": list(module_files)}}
+    tasks = [{"name": "Pretend to be the host", "fake_facts": {"facts": facts}, "check_mode": False},
+             {"name": "Know the version", "ansible.builtin.set_fact": {"__kmod_build_dkms_version": version}},
+             dkms_task(BLOCK)]
+    rc, results = run(tmp_path, {"h": role_vars()}, tasks, check=True)
+    return rc, {r.get("task", i): r for i, r in enumerate(results["h"])}, results["h"]
+
+
+def said(results):
+    return [" ".join(r["msg"].split()) for r in results if r.get("changed") and "msg" in r]
+
+
+def test_a_host_without_the_driver_gets_it_written_registered_built_and_installed(tmp_path, version):
+    extra = ["/lib/modules/%s/extra/roulette.ko" % RUNNING, "/lib/modules/%s/extra/roulette.ko" % OLDER]
+    rc, _, results = decide(tmp_path, version, None, [], extra)
+    assert rc == 0, results
+    (message,) = said(results)
+    assert message == (
+        "A run without --check on h: removes /lib/modules/%s/extra/roulette.ko (kmod_build_method: ansible); writes"
+        " /usr/src/roulette-%s (the patched source and its dkms.conf); registers roulette/%s with DKMS; builds and"
+        " installs it for kernel %s (dkms build, dkms install)." % (RUNNING, version, version, RUNNING))
+    # The other kernel's module from kmod_build_method ansible stays, for a rollback boot into it.
+    assert OLDER not in message
+
+
+def test_a_converged_host_changes_nothing(tmp_path, version):
+    rc, _, results = decide(tmp_path, version, [line(version, RUNNING), line(version, NEXT)], [tree(version)],
+                            ["/lib/modules/%s/updates/dkms/roulette.ko" % RUNNING, "/lib/modules/%s/extra/roulette.ko" % OLDER])
+    assert rc == 0, results
+    assert said(results) == [] and not any(r.get("changed") for r in results)
+
+
+def test_a_new_version_replaces_the_collections_earlier_one_on_every_kernel_it_had(tmp_path, version):
+    old = "1.0.0-0123abcd4567"
+    rc, _, results = decide(tmp_path, version, [line(old, RUNNING), line(old, NEXT), line(old, OLDER, "built")],
+                            [tree(old), tree(version)])
+    assert rc == 0, results
+    (message,) = said(results)
+    assert message == (
+        "A run without --check on h: registers roulette/%s with DKMS; builds and installs it for kernel %s (dkms build,"
+        " dkms install); builds and installs it for kernel(s) %s, which had an earlier version; removes the earlier"
+        " roulette %s from DKMS." % (version, RUNNING, NEXT, old))
+
+
+@pytest.mark.parametrize("dkms, sources, words", [
+    ([line("0.9", RUNNING)], [tree("0.9", ours=False)], "DKMS on h holds roulette 0.9, which this collection did not"),
+    ([line("0.9", RUNNING)], [], "DKMS on h holds roulette 0.9"),
+    ([], ["VERSION"], "is not the collection's (its dkms.conf lacks the line"),
+])
+def test_what_the_collection_did_not_register_is_refused_and_left_alone(tmp_path, version, dkms, sources, words):
+    sources = [tree(version, ours=False) if s == "VERSION" else s for s in sources]
+    rc, _, results = decide(tmp_path, version, dkms, sources)
+    assert rc != 0
+    failed = [r for r in results if r.get("failed")]
+    assert failed and words in " ".join(failed[0]["msg"].split()), failed
+
+
+def test_teardown_removes_only_what_the_collection_registered(tmp_path):
+    tasks_file = ROLE / "tasks" / "dkms_absent.yml"
+    (block,) = [t for t in yaml.safe_load(tasks_file.read_text()) if t["name"] == "Remove the collection's DKMS registrations"]
+    ours, stale, foreign = "1.0.0-0123abcd4567", "1.0.0-89abcdef0123", "0.9"
+    facts = {"kernel": RUNNING, "roulette_info": {
+        "dkms": [line(ours, RUNNING), line(ours, NEXT), line(foreign, OLDER)],
+        # stale: a tree of the collection's that DKMS no longer holds (a run cut short after the move)
+        "dkms_sources": [tree(ours), tree(stale), tree(foreign, ours=False)], "module_files": []}}
+    tasks = [{"name": "Pretend to be the host", "fake_facts": {"facts": facts}, "check_mode": False}, block]
+    rc, results = run(tmp_path, {"h": role_vars()}, tasks, check=True)
+    assert rc == 0, results
+    said, removed, trees = results["h"][1:4]
+    assert " ".join(said["msg"].split()) == (
+        "A run without --check removes roulette %s, %s from DKMS on h (dkms remove --all, then /usr/src/roulette-%s,"
+        " /usr/src/roulette-%s)." % (ours, stale, ours, stale))
+    assert [item["item"] for item in removed["results"]] == [ours]
+    assert [item["item"] for item in trees["results"]] == ["/usr/src/roulette-" + ours, "/usr/src/roulette-" + stale]
+
+
+def test_teardown_of_a_host_without_the_collections_dkms_does_nothing(tmp_path):
+    tasks_file = ROLE / "tasks" / "dkms_absent.yml"
+    (block,) = [t for t in yaml.safe_load(tasks_file.read_text()) if t["name"] == "Remove the collection's DKMS registrations"]
+    facts = {"kernel": RUNNING, "roulette_info": {"dkms": None, "dkms_sources": [tree("0.9", ours=False)], "module_files": []}}
+    tasks = [{"name": "Pretend to be the host", "fake_facts": {"facts": facts}, "check_mode": False}, block]
+    rc, results = run(tmp_path, {"h": role_vars()}, tasks, check=True)
+    assert rc == 0 and all(r.get("skipped") for r in results["h"][1:]), results
