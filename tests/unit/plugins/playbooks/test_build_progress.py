@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -184,7 +185,7 @@ FAKE_MAKE = """#!/bin/sh
 # Stands in for make: sleeps past the bound, or fails at once, as $FAKE_MAKE says.
 echo "fake make $*"
 case "$FAKE_MAKE" in
-    sleep) sleep 120 ;;
+    sleep) "$(dirname "$0")/nap" 120 ;;  # sleep(1) under a name of this test's own
     fail) echo "error: something did not compile"; exit 2 ;;
 esac
 """
@@ -196,6 +197,7 @@ def test_make_is_bounded_by_kmod_build_timeout_and_the_error_says_which_bound(tm
     fake_bin.mkdir()
     (fake_bin / "make").write_text(FAKE_MAKE)
     (fake_bin / "make").chmod(0o755)
+    (fake_bin / "nap").symlink_to(shutil.which("sleep"))
     hosts = {}
     for host in ("slow", "broken"):
         tree = tmp_path / host
@@ -220,7 +222,9 @@ def test_make_is_bounded_by_kmod_build_timeout_and_the_error_says_which_bound(tm
     assert "fake make -j1 -C %s/src KDIR=" % (tmp_path / "slow") in (tmp_path / "slow" / "build.log").read_text()
     assert "error: something did not compile" in (tmp_path / "broken" / "build.log").read_text()
     # timeout(1) stopped the sleeping stand-in and its children: nothing of it is left running.
-    assert subprocess.run(["pgrep", "-f", "sleep 120"], capture_output=True).returncode == 1
+    # (Looked for by its path under this test's tmp_path: another run of this test elsewhere on
+    # the machine is not this one's leftover.)
+    assert subprocess.run(["pgrep", "-f", str(fake_bin / "nap")], capture_output=True).returncode == 1
 
 
 def test_make_runs_as_many_jobs_as_the_build_host_has_processors(tmp_path):
