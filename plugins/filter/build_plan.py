@@ -40,7 +40,10 @@ def _names(value, what):
 
 
 def _verdict(hostvars, host):
-    """(kernel_release, release_id) of the host's preflight verdict, or None when it has none."""
+    """(kernel_release, release_id, build_method) of the host's preflight verdict, or None when it has none.
+
+    build_method is ansible when the verdict has none (one of an earlier release of the collection).
+    """
     if host not in hostvars:
         return None
     verdict = hostvars[host].get("preflight_verdict")
@@ -55,7 +58,11 @@ def _verdict(hostvars, host):
             raise AnsibleFilterError("build_plan: the preflight_verdict of %s has no %s (a non-empty string): %r"
                                      % (host, name, value))
         fields.append(value)
-    return tuple(fields)
+    method = verdict.get("build_method", "ansible")
+    if method not in ("ansible", "dkms"):
+        raise AnsibleFilterError("build_plan: the preflight_verdict of %s has build_method %r (ansible or dkms)"
+                                 % (host, method))
+    return tuple(fields) + (method,)
 
 
 def _cache_query(cache):
@@ -88,13 +95,17 @@ def build_plan(hostvars, targets, build_hosts=None, play_hosts=None, cache=None)
     alive = set(_names(play_hosts, "play_hosts"))
     query = _cache_query(cache)
 
-    # The targets still in the play, by kernel release, in their order.
-    releases, target_release = {}, {}
+    # The targets still in the play, by kernel release, in their order. A target with
+    # build_method dkms builds for itself through DKMS: it is in no release's plan.
+    releases, target_release, dkms = {}, {}, {}
     for host in _names(targets, "targets"):
         verdict = _verdict(hostvars, host) if host in alive else None
         if verdict is None:
             continue
-        release, release_id = verdict
+        release, release_id, method = verdict
+        if method == "dkms":
+            dkms[host] = release
+            continue
         entry = releases.setdefault(release, {"release_ids": [], "targets": []})
         entry["targets"].append(host)
         if release_id not in entry["release_ids"]:
@@ -143,6 +154,7 @@ def build_plan(hostvars, targets, build_hosts=None, play_hosts=None, cache=None)
     return {
         "build_hosts": plan_build_hosts,
         "releases": releases,
+        "dkms": dkms,
         "targets": {host: {"release": release, "builder": releases[release]["builder"],
                            "cached": releases[release]["cached"]}
                     for host, release in target_release.items()},

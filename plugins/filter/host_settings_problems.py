@@ -42,8 +42,17 @@ options:
         convert the list it is given once per host, a cost that grows with the square of the hosts.
     type: list
     elements: str
+  build_hosts:
+    description:
+      - When given, each checked host's C(kmod_build_method) and C(kmod_build_releases) are also checked against each
+        other and against the host's place (a member of this list, say the group C(roulette_build), builds for others)
+        as P(rustkmod.roulette.build_method_problems#filter) does.
+    type: list
+    elements: str
 seealso:
   - plugin: rustkmod.roulette.settings_problems
+    plugin_type: filter
+  - plugin: rustkmod.roulette.build_method_problems
     plugin_type: filter
 """
 
@@ -73,9 +82,12 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleError, AnsibleFilterError
 from jinja2 import TemplateError, Undefined, UndefinedError
 
+from ansible_collections.rustkmod.roulette.plugins.filter.build_method_problems import build_method_problems
 from ansible_collections.rustkmod.roulette.plugins.filter.settings import RULES, settings_problems
 
 _KNOWN = tuple(name for name, _, _ in RULES)
+# What kmod_build_method: dkms must agree with (roles/preflight/vars/main.yml's __preflight_build_method_settings).
+_METHOD_SETTINGS = ("kmod_build_method", "kmod_build_releases")
 
 
 def _strings(value, what):
@@ -84,9 +96,10 @@ def _strings(value, what):
     return [str(item) for item in value]
 
 
-def host_settings_problems(hostvars, hosts, names, among=None):
+def host_settings_problems(hostvars, hosts, names, among=None, build_hosts=None):
     """{host: its messages} for the hosts of `hosts` (those also in `among`, when given) whose values of
-    `names` are bad; {} when all are fine."""
+    `names` are bad, or (with `build_hosts`) whose build method contradicts their other settings;
+    {} when all are fine."""
     if not isinstance(hostvars, Mapping):
         raise AnsibleFilterError("host_settings_problems expects hostvars (a mapping of host to variables)")
     names = _strings(names, "names")
@@ -96,6 +109,7 @@ def host_settings_problems(hostvars, hosts, names, among=None):
                                  % (", ".join(unknown), ", ".join(_KNOWN)))
     names = [name for name in _KNOWN if name in names]  # the order settings_problems gives its messages in
     among = None if among is None else set(_strings(among, "among"))
+    build_hosts = None if build_hosts is None else set(_strings(build_hosts, "build_hosts"))
     found = {}
     for host in dict.fromkeys(_strings(hosts, "hosts")):
         if host not in hostvars or (among is not None and host not in among):
@@ -105,6 +119,9 @@ def host_settings_problems(hostvars, hosts, names, among=None):
         for name in names:
             if name in variables:
                 problems.extend(_problems(name, variables))
+        if build_hosts is not None:
+            # A value that cannot be read is said once, by whichever check read it first.
+            problems.extend(p for p in _method_problems(host, variables, host in build_hosts) if p not in problems)
         if problems:
             found[host] = problems
     return found
@@ -120,6 +137,21 @@ def _problems(name, variables):
     except (AnsibleError, TemplateError) as exc:  # UndefinedError is a TemplateError
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return ["%s cannot be read: %s." % (name, reason.rstrip("."))]
+
+
+def _method_problems(host, variables, build_host):
+    """build_method_problems of a host's kmod_build_method and kmod_build_releases, or why one cannot be read."""
+    given = {}
+    for name in _METHOD_SETTINGS:
+        if name in variables:
+            try:
+                given[name] = variables[name]
+                if isinstance(given[name], Undefined):
+                    raise UndefinedError(given[name]._undefined_message)
+            except (AnsibleError, TemplateError) as exc:
+                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                return ["%s cannot be read: %s." % (name, reason.rstrip("."))]
+    return build_method_problems(given, host, build_host)
 
 
 class FilterModule(object):

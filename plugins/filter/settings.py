@@ -48,10 +48,13 @@ options:
       - V(roulette_armed), V(roulette_allow_panic), V(roulette_reboot_ok), V(kmod_load_persist) - a
         boolean, or a string the C(bool) filter reads (V(yes), V(no), V(true), V(false), V(on), V(off),
         V(1), V(0), in any case).
+      - V(kmod_build_method) - V(ansible) or V(dkms).
     type: dict
     required: true
 seealso:
   - module: ansible.builtin.assert
+  - plugin: rustkmod.roulette.build_method_problems
+    plugin_type: filter
 """
 
 EXAMPLES = r"""
@@ -98,6 +101,7 @@ _DEVICE_RE = re.compile(r"/dev(?:/[A-Za-z0-9._-]+)+")
 _NAME_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}\$?")
 _MODE_RE = re.compile(r"[0-7]{3,4}")
 _BOOL_STRINGS = ("yes", "no", "true", "false", "on", "off", "1", "0")
+BUILD_METHODS = ("ansible", "dkms")
 _SHOW_LIMIT = 80
 _MAX_ID = 2 ** 32 - 2  # (uid_t)-1 means "no change" to chown, it is no one's id
 _MAX_PATH = 4096
@@ -251,6 +255,9 @@ RULES = (
      "a quoted string of 3 or 4 octal digits with no setuid, setgid or sticky bit and no permission for others,"
      " such as \"0600\" or \"0660\""),
     ("kmod_load_persist", _boolean, _BOOLEAN),
+    ("kmod_build_method", lambda value: isinstance(value, str) and value in BUILD_METHODS,
+     "ansible (Ansible builds the module, once per kernel release, and copies it to the targets) or dkms"
+     " (each target registers the driver with DKMS, which builds it there for every kernel)"),
 )
 _NAMES = tuple(name for name, _, _ in RULES)
 

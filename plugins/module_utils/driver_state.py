@@ -15,12 +15,14 @@ node and the module file are given as full paths (they are options).
 
 from __future__ import annotations
 
+import glob
 import grp
 import hashlib
 import os
 import pwd
 import stat
 
+from ansible_collections.rustkmod.roulette.plugins.module_utils.dkms import parse_status, source_trees
 from ansible_collections.rustkmod.roulette.plugins.module_utils.elf_modinfo import first, read_modinfo
 from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import (
     DEVICE_NAME,
@@ -35,6 +37,13 @@ from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import 
 )
 
 NO_TAINT = {"value": None, "letters": "", "flags": []}
+
+# What a module file may end in besides .ko: dkms installs roulette.ko.xz (or .zst, .gz)
+# for a kernel whose own modules are compressed.
+COMPRESSED_SUFFIXES = (".xz", ".zst", ".gz")
+# Where a roulette.ko of the collection can be, below /lib/modules/RELEASE/: extra/ (the
+# kmod_load role copies it there) and updates/dkms/ (where Debian's dkms installs it).
+MODULE_DIRS = ("extra", os.path.join("updates", "dkms"))
 
 # lstat's file type -> the name in node.type, in the order they are tested.
 _NODE_TYPES = (
@@ -238,7 +247,13 @@ class DriverState(HostFiles):
 
     @classmethod
     def installed(cls, path):
-        """The module file at `path` (not followed when a symlink), its .modinfo and its SHA-256."""
+        """The module file at `path` (not followed when a symlink), its .modinfo and its SHA-256.
+
+        When nothing is at `path` but a compressed file is (`path`.xz, .zst, .gz: what dkms
+        installs for a kernel with compressed modules), that file is described, under its name.
+        """
+        if not os.path.lexists(path):
+            path = next((path + suffix for suffix in COMPRESSED_SUFFIXES if os.path.lexists(path + suffix)), path)
         info = {"path": path, "exists": False, "regular": False, "size": None, "sha256": None,
                 "srcversion": None, "version": None, "vermagic": None}
         try:
@@ -256,10 +271,28 @@ class DriverState(HostFiles):
             info["sha256"] = cls.sha256(path)
         return info
 
+    def module_files(self):
+        """Every roulette.ko (compressed too) in /lib/modules/*/extra/ and /lib/modules/*/updates/dkms/, sorted."""
+        found = []
+        for directory in MODULE_DIRS:
+            for suffix in ("",) + COMPRESSED_SUFFIXES:
+                pattern = self.path("lib/modules", "*", directory, DRIVER_NAME + ".ko" + suffix)
+                found.extend(os.path.join("/", os.path.relpath(name, self.root)) for name in glob.glob(pattern))
+        return sorted(found)
+
+    # -- DKMS --------------------------------------------------------------------
+
+    def dkms_sources(self):
+        """The DKMS source trees /usr/src/roulette-VERSION/ (version, path, ours)."""
+        return source_trees(self.read, self.path)
+
     # -- everything ------------------------------------------------------------
 
-    def facts(self, device, module_path=None, paths=None):
-        """All of it, as the roulette_info module returns it."""
+    def facts(self, device, module_path=None, paths=None, dkms_status=None):
+        """All of it, as the roulette_info module returns it.
+
+        `dkms_status` is the output of `dkms status -m roulette`, or None when dkms is not installed.
+        """
         loaded = self.loaded()
         params = self.parameters() if loaded else {}
         devices = self.devices()
@@ -285,4 +318,7 @@ class DriverState(HostFiles):
             "sig_enforce": bool(parse_bool_param(self.read("sys/module/module/parameters/sig_enforce") or "")),
             "module_support": os.path.exists(self.path("proc/modules")),
             "kernel_release": self.kernel_release(),
+            "module_files": self.module_files(),
+            "dkms": parse_status(dkms_status) if dkms_status is not None else None,
+            "dkms_sources": self.dkms_sources(),
         }

@@ -16,6 +16,9 @@ such a file gives None, never an exception.
 
 from __future__ import annotations
 
+import gzip
+import io
+import lzma
 import os
 import stat
 import struct
@@ -27,6 +30,11 @@ _SHT_NOBITS = 8
 # anything much larger is not a module we built, and is not read into memory.
 MAX_SECTION = 1 << 20
 MAX_SECTIONS = 1 << 16
+# A compressed module (what dkms installs for a kernel whose modules are compressed:
+# roulette.ko.xz) is unpacked in memory, up to this size; Python's own lzma and gzip
+# read it (a .zst needs a zstd library the target's Python may lack: not read).
+MAX_UNPACKED = 64 << 20
+_UNPACK = {".xz": lzma.open, ".gz": gzip.open}
 
 # class -> (ELF header after e_ident, section header, size of a section header)
 _LAYOUT = {
@@ -122,20 +130,28 @@ def read_modinfo(path):
 
     None when the path is missing, is not a regular file (a FIFO is never
     opened for reading, a symlink is not followed), cannot be read, is not
-    an ELF file or has no .modinfo section.
+    an ELF file or has no .modinfo section. A path ending in .xz or .gz is
+    unpacked first (in memory, at most MAX_UNPACKED bytes).
     """
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
     except (OSError, ValueError):
         return None
+    unpack = _UNPACK.get(os.path.splitext(str(path))[1])
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return None
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            return read_modinfo_handle(handle, info.st_size)
-    except (OSError, NotModinfo, OverflowError):
+            if unpack is None:
+                return read_modinfo_handle(handle, info.st_size)
+            with unpack(handle, "rb") as unpacked:
+                data = unpacked.read(MAX_UNPACKED + 1)
+            if len(data) > MAX_UNPACKED:
+                return None
+            return read_modinfo_handle(io.BytesIO(data), len(data))
+    except (OSError, EOFError, lzma.LZMAError, NotModinfo, OverflowError):
         return None
     finally:
         os.close(fd)

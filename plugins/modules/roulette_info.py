@@ -16,6 +16,8 @@ description:
   - Nothing is changed. Returns the RV(ansible_facts.roulette_info) fact.
   - Works on a host without the driver, and on a kernel without module support (the facts then
     say so).
+  - When C(dkms) is installed, runs C(dkms status -m roulette) (nothing else of DKMS's is run) and returns its
+    lines parsed in RV(ansible_facts.roulette_info.dkms); without dkms that fact is null.
 author:
   - rustkmod.roulette maintainers (@rustkmod)
 options:
@@ -29,6 +31,8 @@ options:
       - Path of the installed module file, described in RV(ansible_facts.roulette_info.installed).
       - When not set, C(/lib/modules/RELEASE/extra/roulette.ko) of the running kernel's release
         (where the kmod_load role installs it).
+      - When nothing is at the path but a compressed module is (the path with C(.xz), C(.zst) or C(.gz) added, what
+        DKMS installs for a kernel whose modules are compressed), that file is described.
     type: path
   paths:
     description:
@@ -220,11 +224,44 @@ ansible_facts:
           description: The running kernel's release.
           type: str
           sample: 6.1.0-27-amd64
+        module_files:
+          description:
+            - Every C(roulette.ko) (or C(roulette.ko.xz), C(.zst), C(.gz)) in C(/lib/modules/*/extra/) (where kmod_load
+              installs it) and C(/lib/modules/*/updates/dkms/) (where Debian's DKMS installs it), for any kernel, sorted.
+          type: list
+          elements: str
+          sample: ["/lib/modules/6.1.0-57-amd64/updates/dkms/roulette.ko", "/lib/modules/6.12.48+bpo-amd64/updates/dkms/roulette.ko.xz"]
+        dkms:
+          description:
+            - DKMS's state of the C(roulette) module, one entry per line of C(dkms status -m roulette) (dkms 2.x, 3.0 and
+              3.2 formats); an empty list when DKMS holds no roulette; null when dkms is not installed.
+            - C(version) the DKMS version (the collection's are C(COLLECTION_VERSION-HASH12), e.g.
+              V(1.0.0-3fa2c1d9e0ab)); C(kernel) and C(arch) the kernel release and architecture of a built or installed
+              module (null for a version only C(added), or C(broken)); C(state) V(added), V(built), V(installed),
+              V(installed-weak) or V(broken) (dkms 3.1 and later, when its source tree is gone), or what a newer dkms prints;
+              C(notes) the remarks in parentheses after the state, e.g.
+              V(WARNING! Diff between built and installed module!) (dkms 3.0) or
+              V(Differences between built and installed modules) (dkms 3.2); C(weak_from) the kernel an
+              V(installed-weak) module was built for, else null; C(line) the line as printed.
+          type: list
+          elements: dict
+          sample: [{"version": "1.0.0-3fa2c1d9e0ab", "kernel": "6.1.0-57-amd64", "arch": "x86_64", "state": "installed",
+                    "notes": [], "weak_from": null,
+                    "line": "roulette/1.0.0-3fa2c1d9e0ab, 6.1.0-57-amd64, x86_64: installed"}]
+        dkms_sources:
+          description:
+            - The DKMS source trees of the driver, C(/usr/src/roulette-VERSION/) (read whether or not dkms is
+              installed). C(version), C(path), and C(ours), true when its C(dkms.conf) has the marker line the
+              collection writes (C(# Managed by rustkmod.roulette), then C(kmod_build_method) and C(dkms) in
+              parentheses). Only those are the collection's to replace or remove.
+          type: list
+          elements: dict
+          sample: [{"version": "1.0.0-3fa2c1d9e0ab", "path": "/usr/src/roulette-1.0.0-3fa2c1d9e0ab", "ours": true}]
 """
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import DriverState
-from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import DEVICE_NAME
+from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import DEVICE_NAME, DRIVER_NAME
 
 
 def build_module():
@@ -238,14 +275,30 @@ def build_module():
     )
 
 
-def gather(params, root="/"):
-    """The facts; `root` lets tests point the reads of /proc and /sys at a fake tree."""
-    return DriverState(root).facts(params["device"], params["module_path"], params.get("paths"))
+def dkms_status(module):
+    """The output of `dkms status -m roulette`, or None when dkms is not installed.
+
+    dkms prints its errors (a broken module's, for one) on stderr and exits 0 for a status; the
+    lines it printed are what counts, whatever its exit status.
+    """
+    dkms = module.get_bin_path("dkms")
+    if dkms is None:
+        return None
+    _rc, out, _err = module.run_command([dkms, "status", "-m", DRIVER_NAME], environ_update={"LC_ALL": "C"})
+    return out or ""
+
+
+def gather(params, root="/", dkms=None):
+    """The facts; `root` lets tests point the reads of /proc, /sys and /usr/src at a fake tree.
+
+    `dkms` is what `dkms status -m roulette` printed, or None without dkms.
+    """
+    return DriverState(root).facts(params["device"], params["module_path"], params.get("paths"), dkms_status=dkms)
 
 
 def main():
     module = build_module()
-    module.exit_json(changed=False, ansible_facts={"roulette_info": gather(module.params)})
+    module.exit_json(changed=False, ansible_facts={"roulette_info": gather(module.params, dkms=dkms_status(module))})
 
 
 if __name__ == "__main__":

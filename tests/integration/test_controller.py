@@ -188,3 +188,21 @@ def test_set_vars_gathers_when_a_required_fact_is_missing(run_playbook):
     assert "kernel" in chosen["facts"] and "os_family" in chosen["facts"]
     # Only the subsets asked for: no hardware or network facts.
     assert "memtotal_mb" not in chosen["facts"] and "default_ipv4" not in chosen["facts"]
+
+
+@pytest.mark.parametrize("kernel, meta", [
+    ("6.1.0-57-amd64", "linux-headers-amd64"),
+    ("6.12.57+deb13-amd64", "linux-headers-amd64"),
+    ("6.12.48+bpo-amd64", "linux-headers-amd64"),
+    ("6.1.0-57-cloud-amd64", "linux-headers-cloud-amd64"),
+    ("6.1.0-57-rt-amd64", "linux-headers-rt-amd64"),
+    ("7.2.12+deb14-amd64", "linux-headers-amd64"),
+    ("6.1.0", None),  # a kernel of one's own: no flavour, no metapackage
+])
+def test_kernel_headers_dkms_adds_dkms_and_the_headers_metapackage(run_playbook, kernel, meta):
+    fake = dict(FAKE["debian13"], kernel=kernel)
+    rc, report = run_playbook("package_selection.yml", {"fake": fake, "kernel_headers_dkms": True})
+    assert rc == 0, failures(report)
+    assert selection(report)["dkms"] == ["dkms"] + ([meta] if meta else [])
+    rc, report = run_playbook("package_selection.yml", {"fake": fake})
+    assert selection(report)["dkms"] == []

@@ -122,3 +122,25 @@ def test_settings_that_are_fine_cost_no_task_per_host(tmp_path):
         assert [(play, task) for play, task, _result in results_of(log, host) if play in checks] == [], host
     ran = [task for play, task, _result in results_of(log, "first") if play in checks]
     assert "Find the hosts whose own settings are invalid" in ran, ran
+
+
+@pytest.mark.parametrize("playbook", ["site.yml", "teardown.yml"])
+def test_an_unknown_build_method_is_refused_by_name(tmp_path, playbook):
+    rc, out = run(tmp_path, playbook, {"kmod_build_method": "kbuild"})
+    assert rc != 0, out
+    assert "kmod_build_method must be ansible" in out and "'kbuild'" in out, out
+    assert "/nonexistent/python" not in out, out
+
+
+def test_dkms_on_a_build_host_is_refused_before_the_host_is_touched(tmp_path):
+    rc, out = run(tmp_path, "site.yml", {"kmod_build_method": "dkms"}, groups=("roulette", "roulette_build"))
+    assert rc != 0, out
+    assert "target-1 is in the group roulette_build" in out, out
+    assert "/nonexistent/python" not in out, out
+
+
+def test_dkms_with_kernels_named_is_refused_before_the_host_is_touched(tmp_path):
+    rc, out = run(tmp_path, "site.yml", {"kmod_build_method": "dkms", "kmod_build_releases": ["6.1.0-58-amd64"]})
+    assert rc != 0, out
+    assert "kmod_build_releases cannot choose kernels for it" in out and "6.1.0-58-amd64" in out, out
+    assert "/nonexistent/python" not in out, out

@@ -203,3 +203,30 @@ def test_the_batch_size_and_its_default(plan, extra, expected):
               for task in play["tasks"] if task["task"]["name"] == "Choose where the module comes from"
               for name, result in task["hosts"].items()]
     assert chosen == [(batch[0], sorted([BOOKWORM, BOOKWORM2, TRIXIE])) for batch in expected]
+
+
+def test_a_dkms_target_builds_for_itself_and_for_no_one_else(plan):
+    inventory = fleet()
+    # d1 comes first among the 6.1.0-27 targets; d2 runs a kernel no other target runs.
+    d1 = host(BOOKWORM)
+    d1["preflight_verdict"]["build_method"] = "dkms"
+    d2 = host(BOOKWORM)
+    d2["preflight_verdict"].update(build_method="dkms", kernel_release="6.1.0-29-amd64")
+    inventory["roulette"]["hosts"] = {"d1": d1, "d2": d2, **inventory["roulette"]["hosts"]}
+    del inventory["roulette_build"]
+    rc, report = plan(inventory)
+    assert rc == 0, report["stats"]
+    chosen = sources(report, "t1", "t3")
+    assert chosen["t1"]["builder"] == chosen["t3"]["builder"] == "t1"
+    assert all(result.get("skipped") for result in results(report, REFUSE, ["d1", "d2"]).values())
+    (planned,) = [result for play in report["plays"] for task in play["tasks"]
+                  if task["task"]["name"].endswith("Plan which host builds the module for which kernel release")
+                  for result in task["hosts"].values()]
+    kmod_build_plan = planned["ansible_facts"]["kmod_build_plan"]
+    assert kmod_build_plan["dkms"] == {"d1": BOOKWORM, "d2": "6.1.0-29-amd64"}
+    assert "6.1.0-29-amd64" not in kmod_build_plan["releases"]
+    shown = [" ".join(result["msg"].split()) for play in report["plays"] for task in play["tasks"]
+             if task["task"]["name"].endswith("Show the targets that build for themselves with DKMS")
+             for result in task["hosts"].values()]
+    assert shown == ["2 target(s) build for themselves with DKMS (kmod_build_method: dkms), each for its running "
+                     "kernel and, through DKMS's kernel hooks, for every kernel installed later: d1, d2."]

@@ -61,7 +61,17 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "full_suite: run only with ROULETTE_VM_TESTS=all (not in CI)")
 
 
+# test_upgrade.py installs another kernel and reboots into it: it runs alone, in the upgrade
+# scenario (ROULETTE_VM_SCOPE=upgrade), and no other test runs there.
+UPGRADE_FILE = "test_upgrade.py"
+
+
 def pytest_collection_modifyitems(config, items):
+    upgrade = os.environ.get("ROULETTE_VM_SCOPE") == "upgrade"
+    for item in items:
+        if (item.path.name == UPGRADE_FILE) != upgrade:
+            item.add_marker(pytest.mark.skip(
+                reason="the upgrade scenario's own test" if not upgrade else "not a test of the upgrade scenario"))
     if os.environ.get("ROULETTE_VM_TESTS") == "all":
         return
     skip = pytest.mark.skip(reason="full VM suite only: ROULETTE_VM_TESTS=all (scripts/test.sh --all-vm-tests)")

@@ -179,6 +179,13 @@ def cmd_start(args) -> int:
     return 0
 
 
+def cmd_reboot(args) -> int:
+    sdir = state_dir(args.state_dir)
+    inst = instance.instance_reboot(args.name, sdir, args.timeout, release=args.kernel)
+    print(json.dumps(public_view(inst)))
+    return 0
+
+
 def cmd_down(args) -> int:
     sdir = state_dir(args.state_dir)
     if args.all:
@@ -319,6 +326,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for SSH",
     )
     sp.set_defaults(func=cmd_start)
+
+    sp = with_state(sub.add_parser("reboot", help="shut a VM down cleanly and boot the newest kernel installed on its disk"))
+    sp.add_argument("name")
+    sp.add_argument("--kernel", metavar="RELEASE", help="boot this installed kernel release instead of the newest")
+    sp.add_argument(
+        "--timeout",
+        type=int,
+        default=int(os.environ.get("ROULETTE_LAB_BOOT_TIMEOUT", DEFAULT_BOOT_TIMEOUT)),
+        help="seconds to wait for SSH",
+    )
+    sp.set_defaults(func=cmd_reboot)
 
     sp = with_state(sub.add_parser("list", help="show instances"))
     sp.add_argument("--json", action="store_true")

@@ -87,7 +87,10 @@ def kernel_cmdline(name: str, machine_id: str, extra: str = "") -> str:
     )
 
 
-def qemu_command(spec: Spec, image: Image, idir: Path, port: int, machine_id: str) -> list[str]:
+def qemu_command(spec: Spec, image: Image, idir: Path, port: int, machine_id: str, boot: tuple[Path, Path] | None = None) -> list[str]:
+    """boot: (kernel, initrd) to boot instead of the image's own, e.g. a kernel the guest
+    installed (instance.instance_reboot copies it out, as grub would pick it)."""
+    kernel, initrd = boot or (image.kernel, image.initrd)
     if spec.accel == "kvm":
         accel = ["-accel", "kvm", "-cpu", "host"]
     else:
@@ -112,9 +115,9 @@ def qemu_command(spec: Spec, image: Image, idir: Path, port: int, machine_id: st
         "-vga",
         "none",
         "-kernel",
-        str(image.kernel),
+        str(kernel),
         "-initrd",
-        str(image.initrd),
+        str(initrd),
         "-append",
         kernel_cmdline(spec.name, machine_id, os.environ.get("ROULETTE_LAB_KERNEL_ARGS", "")),
         # cache=unsafe: the host never syncs the overlay to its own disk. A guest's flush

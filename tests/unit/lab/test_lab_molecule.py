@@ -37,14 +37,38 @@ def repeated(base: dict, over: dict, where: str = "") -> list[str]:
 
 def test_there_are_scenarios_and_a_base():
     assert BASE.is_file()
-    assert {p.name for p in SCENARIOS} >= {"default", "trixie", "forky", "fleet"}
+    assert {p.name for p in SCENARIOS} >= {"default", "trixie", "forky", "fleet", "upgrade"}
 
 
-def test_forky_is_left_out_of_ci_and_the_default_run():
-    # CI's hour is nearly spent: Debian testing runs only when asked for (-s forky).
+@pytest.mark.parametrize("scenario", ["forky", "upgrade"])
+def test_the_hour_long_scenarios_are_left_out_of_ci_and_the_default_run(scenario):
+    # CI's hour is nearly spent: Debian testing and the kernel upgrade run only when asked for
+    # (-s forky, -s upgrade), and their molecule.yml says so.
+    test_sh = (ROOT / "scripts/test.sh").read_text()
+    assert "ROULETTE_SCENARIOS:-fleet default}" in test_sh
+    assert scenario not in test_sh and scenario not in (ROOT / ".ci/run").read_text()
+    assert "Not part of CI" in (ROOT / "molecule" / scenario / "molecule.yml").read_text()
+
+
+def test_only_the_upgrade_scenario_runs_the_upgrade_test():
+    # It installs another kernel and reboots into it: no other scenario may run it, and in
+    # its own scenario nothing else runs.
+    merged = molecule_util.merge_dicts(load(BASE), load(ROOT / "molecule" / "upgrade" / "molecule.yml"))
+    assert merged["verifier"]["env"]["ROULETTE_VM_SCOPE"] == "upgrade"
+    for scenario in SCENARIOS:
+        if scenario.name != "upgrade":
+            env = molecule_util.merge_dicts(load(BASE), load(scenario / "molecule.yml"))["verifier"]["env"]
+            assert env["ROULETTE_VM_SCOPE"] != "upgrade"
+
+
+def test_dkms_is_left_out_of_ci_and_the_default_run():
+    # An hour of its own (a kernel upgrade and two cold builds of core in the guest): only when asked (-s dkms).
     test_sh = (ROOT / "scripts/test.sh").read_text()
     assert 'ROULETTE_SCENARIOS:-fleet default}' in test_sh
-    assert "forky" not in test_sh and "forky" not in (ROOT / ".ci/run").read_text()
+    assert "dkms" not in test_sh and "dkms" not in (ROOT / ".ci/run").read_text()
+    merged = molecule_util.merge_dicts(load(BASE), load(ROOT / "molecule" / "dkms" / "molecule.yml"))
+    assert merged["provisioner"]["inventory"]["group_vars"]["roulette"]["kmod_build_method"] == "dkms"
+    assert merged["verifier"]["env"]["ROULETTE_VM_SCOPE"] == "dkms"
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.name)
@@ -57,7 +81,9 @@ def test_each_scenario_reaches_the_shared_playbooks(scenario):
         assert (scenario / playbooks[step]).resolve().is_file(), (step, playbooks[step])
     # verify: pytest-testinfra over tests/vm, streamed as it runs.
     assert merged["verifier"]["name"] == "testinfra"
-    assert (scenario / merged["verifier"]["directory"]).resolve() == (ROOT / "tests" / "vm")
+    # (the dkms scenario runs only its own, tests/vm/dkms, with tests/vm's conftest)
+    verify = (scenario / merged["verifier"]["directory"]).resolve()
+    assert verify == ROOT / "tests" / "vm" or (verify.parent == ROOT / "tests" / "vm" and verify.is_dir()), verify
     assert (scenario / playbooks["create"]).resolve() == ROOT / "molecule" / "shared" / "create.yml"
     assert merged["driver"]["name"] == "default"
     assert merged["prerun"] is False

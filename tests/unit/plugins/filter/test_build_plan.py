@@ -423,3 +423,49 @@ def test_the_module_sources_read_few_hosts():
         BOOKWORM: "t003", BOOKWORM2: "t001", TRIXIE: "t002"}
     # Only the failed builder is read, once.
     assert hostvars.reads == {"t000": 1}
+
+
+# --- kmod_build_method: dkms ---------------------------------------------------------
+
+
+def dkms(fleet, *hosts):
+    for host in hosts:
+        fleet.hostvars[host]["preflight_verdict"]["build_method"] = "dkms"
+    return fleet
+
+
+def test_a_dkms_target_builds_for_itself_and_for_no_one_else(no_cache_reads):
+    fleet = dkms(Fleet().target("d1", BOOKWORM).target("t1", BOOKWORM).target("d2", TRIXIE), "d1", "d2")
+    plan = fleet.plan()
+    assert plan["dkms"] == {"d1": BOOKWORM, "d2": TRIXIE}
+    # t1 is the first (ansible) target of its release: it builds, not d1 that comes before it.
+    assert plan["releases"] == {BOOKWORM: {
+        "release_ids": ["Debian-12"], "source": "target", "builder": "t1", "cached": "", "build_hosts": [],
+        "failed_build_hosts": [], "targets": ["t1"], "problem": ""}}
+    assert set(plan["targets"]) == {"t1"}
+    assert set(module_sources(plan, fleet.hostvars, fleet.play_hosts)) == {BOOKWORM}
+
+
+def test_build_hosts_do_not_build_for_dkms_targets(no_cache_reads):
+    fleet = dkms(Fleet().target("d1", BOOKWORM).target("d2", BOOKWORM2).target("t1", BOOKWORM)
+                 .builder("b12", "Debian-12"), "d1", "d2")
+    plan = fleet.plan()
+    assert plan["build_hosts"]["b12"] == {"release_id": "Debian-12", "wanted": [BOOKWORM], "releases": [BOOKWORM]}
+    assert plan["dkms"] == {"d1": BOOKWORM, "d2": BOOKWORM2}
+
+
+def test_a_fleet_of_dkms_targets_reads_no_cache_and_plans_no_build(tmp_path):
+    write_entry(tmp_path, "k1", release=BOOKWORM)  # even a cached module is not what a dkms target loads
+    fleet = dkms(Fleet().target("d1", BOOKWORM).builder("b12", "Debian-12"), "d1")
+    plan = fleet.plan(cache={"dir": str(tmp_path), "source": SOURCE})
+    assert plan["releases"] == {} and plan["targets"] == {} and plan["dkms"] == {"d1": BOOKWORM}
+    assert plan["build_hosts"]["b12"] == {"release_id": "Debian-12", "wanted": [], "releases": []}
+
+
+def test_a_verdict_without_build_method_is_ansible_and_a_bad_one_is_an_error():
+    fleet = Fleet().target("t1", BOOKWORM)
+    assert "build_method" not in fleet.hostvars["t1"]["preflight_verdict"]
+    assert fleet.plan()["dkms"] == {} and fleet.plan()["releases"][BOOKWORM]["builder"] == "t1"
+    fleet.hostvars["t1"]["preflight_verdict"]["build_method"] = "kbuild"
+    with pytest.raises(AnsibleFilterError, match="t1 has build_method 'kbuild'"):
+        fleet.plan()

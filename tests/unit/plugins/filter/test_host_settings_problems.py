@@ -93,3 +93,29 @@ def test_among_leaves_out_the_hosts_that_are_not_in_it_and_keeps_the_order_of_ho
     assert hostvars.reads == ["z", "a", "m"]
     with pytest.raises(AnsibleFilterError, match="among must be a list"):
         host_settings_problems(hostvars, ["z"], NAMES, among="z")
+
+
+def test_with_build_hosts_the_build_method_is_checked_against_the_hosts_place_and_kernels():
+    hostvars = HostVars({
+        "dkms-target": {"kmod_build_method": "dkms"},
+        "dkms-builder": {"kmod_build_method": "dkms"},
+        "dkms-pinned": {"kmod_build_method": "dkms", "kmod_build_releases": ["6.1.0-58-amd64"]},
+        "ansible-builder": {"kmod_build_method": "ansible", "kmod_build_releases": ["6.1.0-58-amd64"]},
+        "bad-and-dkms-builder": {"kmod_build_method": "dkms", "roulette_chance": "abc"},
+    })
+    found = host_settings_problems(hostvars, list(hostvars), ["roulette_chance", "kmod_build_method"],
+                                   build_hosts=["dkms-builder", "ansible-builder", "bad-and-dkms-builder"])
+    assert sorted(found) == ["bad-and-dkms-builder", "dkms-builder", "dkms-pinned"]
+    assert "dkms-builder is in the group roulette_build" in found["dkms-builder"][0]
+    assert "kmod_build_releases cannot choose kernels" in found["dkms-pinned"][0]
+    # Every problem of a host at once, as the per-host check gave them.
+    assert [m.split(" ")[0] for m in found["bad-and-dkms-builder"]] == ["roulette_chance", "kmod_build_method:"]
+    # Without build_hosts, only the values on their own (what the filter did before).
+    assert sorted(host_settings_problems(hostvars, list(hostvars), ["roulette_chance", "kmod_build_method"])) == [
+        "bad-and-dkms-builder"]
+
+
+def test_a_build_method_setting_that_cannot_be_read_is_said_once():
+    hostvars = HostVars({"h": Variables(kmod_build_method="broken")})
+    found = host_settings_problems(hostvars, ["h"], ["kmod_build_method"], build_hosts=[])
+    assert len(found["h"]) == 1 and found["h"][0].startswith("kmod_build_method cannot be read:")

@@ -42,8 +42,9 @@ def ansible_doc(kind, names):
 
 
 def test_the_names_checked_are_all_there_are():
-    assert filter_names() == ["build_key", "build_plan", "dmesg_tail", "format_release", "host_outcome",
-                              "host_settings_problems", "load_plan", "module_file_info", "module_sources", "patch_series",
+    assert filter_names() == ["build_key", "build_method_problems", "build_plan", "dmesg_tail", "format_release",
+                              "host_outcome", "host_settings_problems", "load_plan", "module_file_info", "module_sources",
+                              "patch_series",
                               "roulette_load", "settings_problems"]
     assert lookup_names() == ["build_estimate", "build_outputs", "cache_entry", "cached_module", "console_panic",
                               "controller_cache", "tree_hash"]

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
+from ansible_collections.rustkmod.roulette.plugins.filter.build_method_problems import (
+    FilterModule as BuildMethodFilters,
+)
+from ansible_collections.rustkmod.roulette.plugins.filter.build_method_problems import build_method_problems
 from ansible_collections.rustkmod.roulette.plugins.filter.settings import RULES, FilterModule, settings_problems
 
 GOOD = [
@@ -36,6 +40,7 @@ GOOD = [
     ("kmod_load_device_mode", "0600"), ("kmod_load_device_mode", "0660"), ("kmod_load_device_mode", "0640"),
     ("kmod_load_device_mode", "600"), ("kmod_load_device_mode", "0700"), ("kmod_load_device_mode", "0000"),
     ("kmod_load_device_mode", "0770"),
+    ("kmod_build_method", "ansible"), ("kmod_build_method", "dkms"),
 ]
 GOOD += [(name, value) for name in ("roulette_armed", "roulette_allow_panic", "roulette_reboot_ok", "kmod_load_persist")
          for value in (True, False, "yes", "no", "true", "false", "1", "0", "YES", "No", "True", "FALSE", "on", "Off")]
@@ -88,6 +93,9 @@ BAD = [
     ("kmod_load_device_mode", "60"), ("kmod_load_device_mode", "00600"), ("kmod_load_device_mode", "u=rw"),
     ("kmod_load_device_mode", ""), ("kmod_load_device_mode", None), ("kmod_load_device_mode", True),
     ("kmod_load_device_mode", "0600\n"), ("kmod_load_device_mode", 0o600),
+    ("kmod_build_method", "DKMS"), ("kmod_build_method", "kbuild"), ("kmod_build_method", ""),
+    ("kmod_build_method", None), ("kmod_build_method", True), ("kmod_build_method", ["dkms"]),
+    ("kmod_build_method", "dkms "),
 ]
 BAD += [(name, value) for name in ("roulette_armed", "roulette_allow_panic", "roulette_reboot_ok", "kmod_load_persist")
         for value in ("maybe", "", None, 1, 0, 2, 1.0, "y", "n", "t", "2", "yes please", [True])]
@@ -167,3 +175,42 @@ def test_unknown_names_and_non_dicts_are_errors():
 
 def test_registered_under_its_name():
     assert FilterModule().filters()["settings_problems"] is settings_problems
+
+
+# --- kmod_build_method: dkms and what contradicts it ------------------------------------
+
+
+@pytest.mark.parametrize("settings, build_host", [
+    ({}, False), ({}, True),
+    ({"kmod_build_method": "ansible", "kmod_build_releases": ["6.1.0-27-amd64"]}, True),
+    ({"kmod_build_method": "dkms"}, False),
+    ({"kmod_build_method": "dkms", "kmod_build_releases": []}, False),
+    ({"kmod_build_method": "dkms", "kmod_build_releases": None}, False),
+    ({"kmod_build_method": "dkms", "kmod_build_releases": ""}, False),
+    ({"kmod_build_method": "bogus", "kmod_build_releases": ["x"]}, True),  # settings_problems names the value
+])
+def test_settings_that_agree_with_the_build_method(settings, build_host):
+    assert build_method_problems(settings, "t1", build_host) == []
+
+
+def test_dkms_on_a_build_host_is_refused_naming_the_group():
+    (problem,) = build_method_problems({"kmod_build_method": "dkms"}, "b12", True)
+    assert problem.startswith("kmod_build_method: dkms makes a target build the module for itself")
+    assert "b12 is in the group roulette_build" in problem and "take b12 out of roulette_build" in problem
+
+
+@pytest.mark.parametrize("releases", [["6.1.0-28-amd64"], "6.1.0-28-amd64", ["6.1.0-27-amd64", "6.1.0-28-amd64"]])
+def test_dkms_with_kernels_named_is_refused_showing_them(releases):
+    (problem,) = build_method_problems({"kmod_build_method": "dkms", "kmod_build_releases": releases}, "t1")
+    assert "kmod_build_releases cannot choose kernels for it" in problem and "6.1.0-28-amd64" in problem
+    assert "Remove kmod_build_releases for t1" in problem
+
+
+def test_both_contradictions_give_two_messages():
+    assert len(build_method_problems({"kmod_build_method": "dkms", "kmod_build_releases": ["x"]}, "h", True)) == 2
+
+
+def test_build_method_problems_wants_a_dict():
+    with pytest.raises(AnsibleFilterError, match="dict of variable names"):
+        build_method_problems(["kmod_build_method"])
+    assert "build_method_problems" in BuildMethodFilters().filters()

@@ -269,3 +269,80 @@ def test_paths_are_reported_by_type_without_following_links(host):
     assert facts(host, {"paths": paths})["paths"] == {
         paths[0]: "file", paths[1]: "symlink", paths[2]: None, paths[3]: "directory"}
     assert facts(host)["paths"] == {}
+
+
+# --- DKMS -----------------------------------------------------------------------
+
+DKMS_LINE = "roulette/1.0.0-0123abcd4567, 6.1.0-27-amd64, x86_64: installed"
+
+
+def test_dkms_is_null_without_dkms_and_parsed_with_it(host):
+    assert facts(host)["dkms"] is None
+    info = roulette_info.gather({"device": host.device, "module_path": None, "paths": []}, root=host.root,
+                                dkms=DKMS_LINE + "\nother/2.0: added\nroulette/1.0.0-ffff: added\n")
+    assert info["dkms"] == [
+        {"version": "1.0.0-0123abcd4567", "kernel": "6.1.0-27-amd64", "arch": "x86_64", "state": "installed",
+         "notes": [], "weak_from": None, "line": DKMS_LINE},
+        {"version": "1.0.0-ffff", "kernel": None, "arch": None, "state": "added", "notes": [], "weak_from": None,
+         "line": "roulette/1.0.0-ffff: added"},
+    ]
+    assert roulette_info.gather({"device": host.device, "module_path": None}, root=host.root, dkms="")["dkms"] == []
+
+
+def test_dkms_sources_say_which_trees_are_the_collections(host):
+    from ansible_collections.rustkmod.roulette.plugins.module_utils.dkms import DKMS_MARKER
+    host.write("usr/src/roulette-1.0.0-0123abcd4567/dkms.conf", DKMS_MARKER + "\nPACKAGE_NAME=roulette\n")
+    host.write("usr/src/roulette-0.9/dkms.conf", "PACKAGE_NAME=roulette\n")
+    host.write("usr/src/linux-headers-6.1.0-27-amd64/Makefile", "")
+    assert facts(host)["dkms_sources"] == [
+        {"version": "0.9", "path": "/usr/src/roulette-0.9", "ours": False},
+        {"version": "1.0.0-0123abcd4567", "path": "/usr/src/roulette-1.0.0-0123abcd4567", "ours": True},
+    ]
+
+
+def test_module_files_of_every_kernel_in_extra_and_updates_dkms(host):
+    for rel in ("lib/modules/6.1.0-27-amd64/extra/roulette.ko", "lib/modules/6.1.0-27-amd64/updates/dkms/roulette.ko",
+                "lib/modules/6.12.48+bpo-amd64/updates/dkms/roulette.ko.xz", "lib/modules/6.1.0-26-amd64/extra/other.ko",
+                "lib/modules/6.1.0-26-amd64/kernel/drivers/roulette.ko"):
+        host.write(rel, "")
+    assert facts(host)["module_files"] == [
+        "/lib/modules/6.1.0-27-amd64/extra/roulette.ko",
+        "/lib/modules/6.1.0-27-amd64/updates/dkms/roulette.ko",
+        "/lib/modules/6.12.48+bpo-amd64/updates/dkms/roulette.ko.xz",
+    ]
+
+
+@pytest.mark.parametrize("suffix, pack", [(".xz", "lzma"), (".gz", "gzip")])
+def test_a_compressed_module_dkms_installed_is_read(host, suffix, pack):
+    import importlib
+    ko = host.path("lib/modules/6.12.48+bpo-amd64/updates/dkms/roulette.ko")
+    os.makedirs(os.path.dirname(ko))
+    data = make_elf([(".modinfo", modinfo(version="1.0.0+b2981c0b6499dd11", vermagic="6.12.48+bpo-amd64 SMP "))])
+    packed = importlib.import_module(pack).compress(data)
+    with open(ko + suffix, "wb") as handle:
+        handle.write(packed)
+    installed = facts(host, {"module_path": ko})["installed"]
+    assert installed["path"] == ko + suffix and installed["regular"] and installed["size"] == len(packed)
+    assert installed["version"] == "1.0.0+b2981c0b6499dd11" and installed["vermagic"] == "6.12.48+bpo-amd64 SMP "
+    assert installed["sha256"] == hashlib.sha256(packed).hexdigest()
+    with open(ko + suffix, "wb") as handle:
+        handle.write(b"not " + pack.encode())
+    assert facts(host, {"module_path": ko})["installed"]["vermagic"] is None
+
+
+def test_main_runs_dkms_status_for_roulette_only(exits, tmp_path, monkeypatch):
+    from ansible.module_utils import basic
+    fake = tmp_path / "bin" / "dkms"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho \"$*\" > %s/args\necho 'Error! something' >&2\nprintf '%%s\\n' '%s'\n"
+                    % (tmp_path, DKMS_LINE))
+    fake.chmod(0o755)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: str(fake) if name == "dkms" else None)
+    with patch_module_args({}), pytest.raises(Exit) as info:
+        roulette_info.main()
+    assert (tmp_path / "args").read_text() == "status -m roulette\n"
+    assert [e["line"] for e in info.value.result["ansible_facts"]["roulette_info"]["dkms"]] == [DKMS_LINE]
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: None)
+    with patch_module_args({}), pytest.raises(Exit) as info:
+        roulette_info.main()
+    assert info.value.result["ansible_facts"]["roulette_info"]["dkms"] is None

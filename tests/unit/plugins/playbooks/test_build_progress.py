@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -184,7 +185,7 @@ FAKE_MAKE = """#!/bin/sh
 # Stands in for make: sleeps past the bound, or fails at once, as $FAKE_MAKE says.
 echo "fake make $*"
 case "$FAKE_MAKE" in
-    sleep) sleep 120 ;;
+    sleep) "$(dirname "$0")/nap" 120 ;;  # sleep(1) under a name of this test's own
     fail) echo "error: something did not compile"; exit 2 ;;
 esac
 """
@@ -196,6 +197,7 @@ def test_make_is_bounded_by_kmod_build_timeout_and_the_error_says_which_bound(tm
     fake_bin.mkdir()
     (fake_bin / "make").write_text(FAKE_MAKE)
     (fake_bin / "make").chmod(0o755)
+    (fake_bin / "nap").symlink_to(shutil.which("sleep"))
     hosts = {}
     for host in ("slow", "broken"):
         tree = tmp_path / host
@@ -217,10 +219,34 @@ def test_make_is_bounded_by_kmod_build_timeout_and_the_error_says_which_bound(tm
     messages = {host: result["msg"] for host, result in play(tmp_path, hosts, tasks).items()}
     assert "failed (stopped after kmod_build_timeout=2 s)." in messages["slow"], messages["slow"]
     assert "failed (make rc=2)." in messages["broken"], messages["broken"]
-    assert "fake make -C %s/src -j1 KDIR=" % (tmp_path / "slow") in (tmp_path / "slow" / "build.log").read_text()
+    assert "fake make -j1 -C %s/src KDIR=" % (tmp_path / "slow") in (tmp_path / "slow" / "build.log").read_text()
     assert "error: something did not compile" in (tmp_path / "broken" / "build.log").read_text()
     # timeout(1) stopped the sleeping stand-in and its children: nothing of it is left running.
-    assert subprocess.run(["pgrep", "-f", "sleep 120"], capture_output=True).returncode == 1
+    # (Looked for by its path under this test's tmp_path: another run of this test elsewhere on
+    # the machine is not this one's leftover.)
+    assert subprocess.run(["pgrep", "-f", str(fake_bin / "nap")], capture_output=True).returncode == 1
+
+
+def test_make_runs_as_many_jobs_as_the_build_host_has_processors(tmp_path):
+    """kmod_build_jobs 0 (the default) counts the build host's processors there: preflight
+    gathers only the minimal facts, which hold no processor count (it used to be -j2 always)."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "make").write_text(FAKE_MAKE)
+    (fake_bin / "nproc").write_text("#!/bin/sh\necho 7\n")
+    for tool in ("make", "nproc"):
+        (fake_bin / tool).chmod(0o755)
+    hosts = {}
+    for host, jobs in (("every-processor", 0), ("three", 3)):
+        tree = tmp_path / host
+        (tree / "src").mkdir(parents=True)
+        hosts[host] = {"__dir": str(tree), "__log": str(tree / "build.log"), "__kmod_build_release": RELEASE,
+                       "kmod_build_timeout": 60, "kmod_build_jobs": jobs, "kmod_build_std_cache": str(tmp_path / "std"),
+                       "rust_toolchain_id": "t", "kernel_headers_build_dirs": {RELEASE: "/usr/src/linux-headers-" + RELEASE},
+                       "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]), "FAKE_MAKE": "done"}}
+    play(tmp_path, hosts, [role_task("roles/kmod_build/tasks/build_release.yml", "Build roulette.ko (make)")])
+    assert (tmp_path / "every-processor" / "build.log").read_text().startswith("fake make -j7 -C ")
+    assert (tmp_path / "three" / "build.log").read_text().startswith("fake make -j3 -C ")
 
 
 def test_make_runs_in_the_foreground_of_its_task():
