@@ -102,7 +102,8 @@ def test_without_an_output_file_the_run_writes_nothing_and_says_nothing_more(tmp
 def verdict(release, release_id, armed):
     return {"ansible_connection": "local", "ansible_python_interpreter": "/nonexistent/python",
             "preflight_verdict": {"armed": armed, "kernel_release": release, "release_id": release_id,
-                                  "distribution": release_id.replace("-", " "), "os_family": "Debian", "taint": None}}
+                                  "distribution": release_id.replace("-", " "), "os_family": "Debian", "taint": None,
+                                  "build_method": "ansible"}}
 
 
 def test_the_planning_of_site_yml_is_the_phase_plan(tmp_path):

@@ -33,7 +33,7 @@ def host(release, armed=True, **more):
     return dict({"ansible_connection": "local", "ansible_python_interpreter": "/nonexistent/python",
                  "preflight_verdict": {"armed": armed, "kernel_release": release, "release_id": release_id,
                                        "distribution": release_id.replace("-", " "), "os_family": "Debian",
-                                       "taint": None}}, **more)
+                                       "taint": None, "build_method": "ansible"}}, **more)
 
 
 def built(*releases):
