@@ -1,32 +1,55 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""--check predicts and writes nothing: on a host that still needs a build (no module
-installed, none in the controller's cache) it succeeds, says what would change, and
-leaves the host and the controller's cache as they were."""
+"""--check predicts and writes nothing, on a bare host: a VM fresh from the lab's image of the
+host's release (no headers, no Rust, no python3-apt, no package lists, no module anywhere). It
+succeeds, says which packages a real run installs and that it builds and installs the module,
+and leaves the host's packages and files and the controller's cache as they were."""
 
-from conftest import SITE, failures, host_name, installed_module, load_driver, play_results
+import testinfra
+from conftest import SITE, lab, play_results
+
+# What a run would write on the host: the build tree, a module of any kernel, the node.
+WRITTEN = ["/var/lib/rustkmod-roulette", "/lib/modules/*/extra", "/lib/modules/*/updates/dkms", "/dev/kernel-roulette",
+           "/usr/src/roulette-*", "/etc/modules-load.d/roulette.conf", "/etc/systemd/system/rustkmod-roulette*"]
 
 
-def test_check_mode_on_a_host_that_needs_a_build(host, ansible_run, tmp_path, per_host_playbooks):
-    name = host_name(host)
-    load_driver(host, ansible_run, chance=0)
-    rc, report = ansible_run(["playbooks/teardown.yml", "--limit", name])
-    assert rc == 0, failures(report, name)
-    assert not host.file(installed_module(host)).exists
-    cache = tmp_path / "empty-cache"
+def packages(bare):
+    return bare.check_output("dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n'")
 
+
+def present(bare):
+    return bare.run("ls -d %s 2>/dev/null" % " ".join(WRITTEN)).stdout.split()
+
+
+def test_check_mode_on_a_bare_host(host, ansible_run, tmp_path, per_host_playbooks):
+    suite = host.ansible.get_variables()["roulette_lab_suite"]
+    state, name, cache = str(tmp_path / "lab"), "bare-" + suite, tmp_path / "empty-cache"
+    inventory = tmp_path / "bare.yml"
+    lab("up", "--state-dir", state, "--suite", suite, name)
     try:
-        rc, report = ansible_run(["playbooks/site.yml", "--check", "--limit", name + ",roulette_build"],
+        lab("inventory", "--state-dir", state, "--output", str(inventory))
+        bare = testinfra.get_host("ansible://%s?ansible_inventory=%s" % (name, inventory), sudo=True)
+        release = bare.check_output("uname -r")
+        # The starting state this test is about, checked rather than assumed.
+        assert not bare.package("python3-apt").is_installed
+        assert not bare.exists("rustc") and not bare.file("/lib/modules/%s/build" % release).exists
+        assert present(bare) == []
+        before = packages(bare)
+        lists = bare.check_output("ls /var/lib/apt/lists")
+
+        rc, report = ansible_run(["-i", str(inventory), "playbooks/site.yml", "--check", "--limit", name + ",roulette_build"],
                                  extra_vars=dict(SITE, roulette_chance=0, kmod_build_controller_cache=str(cache)))
-        failed = [(h, t, r.get("msg")) for h in report["stats"] for t, r in failures(report, h)]
+        failed = [(h, t, r.get("msg")) for h in report["stats"] for t, r in play_results(report, h) if r.get("failed")]
         assert rc == 0, failed
-        changed = [t for h in report["stats"] for t, r in play_results(report, h) if r.get("changed")]
-        assert "Say that a real run builds roulette.ko" in changed, changed
-        assert "Say that a real run installs the module this run builds" in changed, changed
+        said = {t: r.get("msg", "") for t, r in play_results(report, name) if r.get("changed")}
+        installs = said.get("Say which of them a real run installs (check mode)", "")
+        assert "linux-headers-%s" % release in installs and "rustc" in installs, said
+        assert "Say that a real run builds roulette.ko" in said, said
+        assert "Say that a real run installs the module this run builds" in said, said
+
+        assert packages(bare) == before
+        assert bare.check_output("ls /var/lib/apt/lists") == lists
+        assert present(bare) == []
+        assert not bare.file("/sys/module/roulette").exists
         assert not cache.exists() or not any(cache.rglob("*")), sorted(cache.rglob("*"))
-        assert not host.file(installed_module(host)).exists
-        assert not host.file("/sys/module/roulette").exists
-        assert not host.file("/var/lib/rustkmod-roulette/build").exists
     finally:
-        rc, report = ansible_run(["playbooks/site.yml", "--limit", name + ",roulette_build"],
-                                 extra_vars=dict(SITE, roulette_chance=0))
-        assert rc == 0, failures(report, name)
+        lab("down", "--state-dir", state, name)
