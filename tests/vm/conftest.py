@@ -144,6 +144,9 @@ def loaded_chance(host):
 
 
 LAB = ROOT / "molecule" / "shared" / "lab.py"
+if str(LAB.parent) not in sys.path:
+    sys.path.insert(0, str(LAB.parent))
+from roulette_lab.instance import release_key  # noqa: E402,F401 - the lab's version order of kernel releases
 
 
 def lab(*args, timeout=900):

@@ -12,7 +12,6 @@ chance it had, before any Ansible run. The test converges the bare VM itself.
 from __future__ import annotations
 
 import json
-import re
 
 from conftest import (
     DEVICE,
@@ -23,6 +22,7 @@ from conftest import (
     loaded_chance,
     node_numbers,
     registered_major,
+    release_key,
     usable,
 )
 
@@ -59,7 +59,7 @@ def reboot_into(host, release=None):
 def installed_kernels(host):
     """The kernel releases in /boot, oldest first (version order, as `lab.py reboot` reads them)."""
     releases = host.check_output("ls -1 /boot | sed -n 's/^vmlinuz-//p'").split()
-    return sorted(releases, key=lambda r: [(1, int(p), "") if p.isdigit() else (0, 0, p) for p in re.findall(r"\d+|\D+", r)])
+    return sorted(releases, key=release_key)
 
 
 def test_kernel_upgrade_keeps_the_driver(host, ansible_run):

@@ -285,6 +285,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return sp
 
+    def with_timeout(sp):
+        sp.add_argument(
+            "--timeout",
+            type=int,
+            default=int(os.environ.get("ROULETTE_LAB_BOOT_TIMEOUT", DEFAULT_BOOT_TIMEOUT)),
+            help="seconds to wait for SSH",
+        )
+
     sp = sub.add_parser("image", help="build or reuse the base image of a Debian release")
     sp.add_argument("suite", nargs="+", choices=SUITES)
     sp.add_argument("--rebuild", action="store_true", help="build even if cached")
@@ -296,12 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--memory", type=parse_size_mib, default=DEFAULT_MEMORY, help="MiB")
     sp.add_argument("--cpus", type=int, default=DEFAULT_CPUS)
     sp.add_argument("--accel", choices=("tcg", "kvm"), help="default: $ROULETTE_LAB_ACCEL or tcg")
-    sp.add_argument(
-        "--timeout",
-        type=int,
-        default=int(os.environ.get("ROULETTE_LAB_BOOT_TIMEOUT", DEFAULT_BOOT_TIMEOUT)),
-        help="seconds to wait for SSH",
-    )
+    with_timeout(sp)
     sp.add_argument(
         "--spec",
         help='JSON list of {"name", "suite", "memory", "cpus"}: boot them all in parallel',
@@ -319,23 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = with_state(sub.add_parser("start", help="boot powered-off VM(s) from their kept disk and wait for SSH"))
     sp.add_argument("name", nargs="+")
-    sp.add_argument(
-        "--timeout",
-        type=int,
-        default=int(os.environ.get("ROULETTE_LAB_BOOT_TIMEOUT", DEFAULT_BOOT_TIMEOUT)),
-        help="seconds to wait for SSH",
-    )
+    with_timeout(sp)
     sp.set_defaults(func=cmd_start)
 
     sp = with_state(sub.add_parser("reboot", help="shut a VM down cleanly and boot the newest kernel installed on its disk"))
     sp.add_argument("name")
     sp.add_argument("--kernel", metavar="RELEASE", help="boot this installed kernel release instead of the newest")
-    sp.add_argument(
-        "--timeout",
-        type=int,
-        default=int(os.environ.get("ROULETTE_LAB_BOOT_TIMEOUT", DEFAULT_BOOT_TIMEOUT)),
-        help="seconds to wait for SSH",
-    )
+    with_timeout(sp)
     sp.set_defaults(func=cmd_reboot)
 
     sp = with_state(sub.add_parser("list", help="show instances"))

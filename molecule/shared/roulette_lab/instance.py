@@ -248,6 +248,14 @@ def instance_up(spec: Spec, sdir: Path, timeout: int, check_memory: bool = True)
 
 def instance_start(name: str, sdir: Path, timeout: int, check_memory: bool = True) -> dict:
     """Boot a powered-off VM again from its kept disk, as the same machine, and wait for SSH."""
+    with existing_instance(name, sdir) as (inst, idir, key):
+        return boot_again(inst, idir, sdir, key, timeout, check_memory)
+
+
+@contextlib.contextmanager
+def existing_instance(name: str, sdir: Path):
+    """(instance, its dir, the lab's SSH key) of a VM `up` made, under the instance's lock,
+    for a command that boots it again (start, reboot)."""
     check_name(name)
     require_tools("qemu-system-x86_64", "ssh")
     key = ensure_key()
@@ -256,7 +264,7 @@ def instance_start(name: str, sdir: Path, timeout: int, check_memory: bool = Tru
         inst = load_instance(idir)
         if inst is None:
             raise LabError(f"no instance {name} in {sdir}: `lab.py up {name} --suite SUITE` makes one")
-        return boot_again(inst, idir, sdir, key, timeout, check_memory)
+        yield inst, idir, key
 
 
 def boot_again(inst: dict, idir: Path, sdir: Path, key: Path, timeout: int, check_memory: bool) -> dict:
@@ -330,14 +338,7 @@ def instance_reboot(name: str, sdir: Path, timeout: int, release: str | None = N
     QEMU's -kernel, so the guest's /boot/vmlinuz-R and initrd.img-R are copied out to the
     instance's boot/ directory first; then the guest shuts down cleanly and boots them, and
     every later `start` (or a reboot from inside the guest) boots them too."""
-    check_name(name)
-    require_tools("qemu-system-x86_64", "ssh")
-    key = ensure_key()
-    idir = sdir / name
-    with flocked(sdir / f".{name}.lock", f"another up/down of {name}"):
-        inst = load_instance(idir)
-        if inst is None:
-            raise LabError(f"no instance {name} in {sdir}: `lab.py up {name} --suite SUITE` makes one")
+    with existing_instance(name, sdir) as (inst, idir, key):
         if not (pid_is_ours(inst.get("pid"), str(idir)) and ssh_ok(int(inst["port"]), key)):
             raise LabError(f"{name} is not running and answering SSH: reboot needs the guest to shut down cleanly")
         listing = guest(inst, key, "ls -1 /boot")
