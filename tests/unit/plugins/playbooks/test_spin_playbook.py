@@ -68,7 +68,7 @@ def collections(tmp_path_factory):
     return stub_collection(tmp_path_factory.mktemp("stubcoll"), STUB_SPIN)
 
 
-def run(tmp_path, collections, hosts, extra=None, check=False, limit=None, callback=None):
+def run(tmp_path, collections, hosts, extra=None, check=False, limit=None, callback=None, playbook=PLAYBOOK):
     inventory = {"roulette": {"hosts": hosts}}
     for values in hosts.values():
         values.setdefault("ansible_connection", "local")
@@ -81,7 +81,7 @@ def run(tmp_path, collections, hosts, extra=None, check=False, limit=None, callb
                ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
     if callback:
         env.update(ANSIBLE_STDOUT_CALLBACK=callback, ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-    command = [str(ANSIBLE_PLAYBOOK), "-i", str(tmp_path / "inventory.json"), str(PLAYBOOK),
+    command = [str(ANSIBLE_PLAYBOOK), "-i", str(tmp_path / "inventory.json"), str(playbook),
                "-e", json.dumps(extra)]
     if check:
         command.append("--check")
@@ -150,6 +150,22 @@ def tasks_of(log, host, play=SPIN_PLAY):
     """(task name, result) of each task the json callback shows `host` in, in the plays named `play`."""
     return [(task["task"]["name"], task["hosts"][host]) for each in log["plays"] if each["play"]["name"] == play
             for task in each["tasks"] if host in task["hosts"]]
+
+
+def test_spin_yml_imported_with_a_false_condition_does_nothing_and_fails_nothing(tmp_path, collections):
+    # site.yml imports spin.yml with `when: roulette_spin_count > 0` (molecule's converge runs with 0):
+    # every task of spin.yml is then skipped, and a task whose loop reads a fact of a skipped task
+    # must be skipped too, not fail on the undefined loop item.
+    wrapper = tmp_path / "site_like.yml"
+    wrapper.write_text("- name: Spin, when asked to\n  ansible.builtin.import_playbook: %s\n"
+                       "  when: roulette_spin_count | default(1) | int > 0\n" % PLAYBOOK)
+    hosts = {"armed": {"roulette_armed": True, "roulette_spin_device": "/dev/0"}, "calm": {}}
+    proc, report = run(tmp_path, collections, hosts, {"roulette_spin_count": 0}, playbook=wrapper)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    recap = {m[0]: m[1:] for m in re.findall(r"^(\S+)\s+: ok=(\d+)\s+changed=\d+\s+unreachable=(\d+)\s+failed=(\d+)",
+                                                      proc.stdout, re.M)}
+    assert recap["armed"] == recap["calm"] == ("0", "0", "0"), proc.stdout
+    assert all(v[1:] == ("0", "0") for v in recap.values()) and report is None, proc.stdout
 
 
 def test_a_host_that_is_not_armed_has_no_spin_task_of_its_own(tmp_path, collections):
