@@ -47,4 +47,4 @@ if [[ ! -L $link || $(readlink "$link") != "$ROOT" ]]; then
     mkdir -p "$(dirname "$link")"
     ln -sfn "$ROOT" "$link"
 fi
-say "Ready: $("$VENV/bin/ansible" --version | head -n1)"
+say "Ready: $("$VENV/bin/ansible" --version 2>/dev/null | sed -n 1p)"

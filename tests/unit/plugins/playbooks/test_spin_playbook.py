@@ -162,8 +162,8 @@ def test_spin_yml_imported_with_a_false_condition_does_nothing_and_fails_nothing
     hosts = {"armed": {"roulette_armed": True, "roulette_spin_device": "/dev/0"}, "calm": {}}
     proc, report = run(tmp_path, collections, hosts, {"roulette_spin_count": 0}, playbook=wrapper)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    recap = {m[0]: m[1:] for m in re.findall(r"^(\S+)\s+: ok=(\d+)\s+changed=\d+\s+unreachable=(\d+)\s+failed=(\d+)",
-                                                      proc.stdout, re.M)}
+    pattern = r"^(\S+)\s+: ok=(\d+)\s+changed=\d+\s+unreachable=(\d+)\s+failed=(\d+)"
+    recap = {m[0]: m[1:] for m in re.findall(pattern, proc.stdout, re.M)}
     assert recap["armed"] == recap["calm"] == ("0", "0", "0"), proc.stdout
     assert all(v[1:] == ("0", "0") for v in recap.values()) and report is None, proc.stdout
 
