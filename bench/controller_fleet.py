@@ -28,7 +28,7 @@ def _host(release, distribution, version, armed):
             "preflight_verdict": {"armed": armed, "kernel_release": release,
                                   "distribution": "%s %s" % (distribution, version),
                                   "release_id": "%s-%s" % (distribution, version),
-                                  "os_family": "Debian", "taint": None}}
+                                  "os_family": "Debian", "taint": None, "build_method": "ansible"}}
 
 
 def _targets(size, armed):
