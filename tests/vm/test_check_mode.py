@@ -22,7 +22,7 @@ def present(bare):
 
 def test_check_mode_on_a_bare_host(host, ansible_run, tmp_path, per_host_playbooks):
     # The target's own release names the lab image (molecule's inventory has no lab variables).
-    suite = host.check_output(". /etc/os-release && echo $VERSION_CODENAME")
+    suite = host.system_info.codename
     state, name, cache = str(tmp_path / "lab"), "bare-" + suite, tmp_path / "empty-cache"
     inventory = tmp_path / "bare.yml"
     lab("up", "--state-dir", state, "--suite", suite, name)
