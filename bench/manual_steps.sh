@@ -21,7 +21,7 @@ took() { local now; now=$(date +%s.%N); awk -v s="$1" -v a="$now" -v b="$step" '
 apt-get update -qq
 took "apt-get update"
 apt-get install -y -qq --no-install-recommends "linux-headers-$(uname -r)" gcc make patch kmod binutils libc6-dev \
-    rustc-web cargo-web rust-web-src >/dev/null
+    rustc-web rust-web-src >/dev/null
 took "apt-get install (headers, build tools, Rust)"
 make -C /tmp/kmod KDIR="/usr/src/linux-headers-$(uname -r)" RUSTC=/usr/bin/rustc -j"$(nproc)" >/dev/null
 took "make"

@@ -123,3 +123,16 @@ def source_trees(read, root_path, module=DRIVER_NAME):
         found.append({"version": name[len(prefix):], "path": os.path.join(SOURCE_ROOT, name),
                       "ours": is_ours(conf)})
     return found
+
+
+def status_output(module):
+    """The output of `dkms status -m roulette`, or None when dkms is not installed.
+
+    dkms prints its errors (a broken module's, for one) on stderr and exits 0 for a status; the
+    lines it printed are what counts, whatever its exit status.
+    """
+    dkms = module.get_bin_path("dkms")
+    if dkms is None:
+        return None
+    _rc, out, _err = module.run_command([dkms, "status", "-m", DRIVER_NAME], environ_update={"LC_ALL": "C"})
+    return out or ""

@@ -70,35 +70,8 @@ missing:
   sample: [linux-headers-6.1.0-57-amd64, rust-src]
 """
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
-
-# dpkg-query's line per package: the name as dpkg knows it (with :arch for a foreign
-# architecture), the plain name, and the status abbreviation ("ii " when installed).
-FORMAT = "${binary:Package}\t${Package}\t${db:Status-Abbrev}\n"
-
-
-def package_of(name):
-    """The package a name given to apt stands for: without a =version or /release suffix."""
-    return re.split(r"[=/]", name, maxsplit=1)[0].strip()
-
-
-def installed_set(output):
-    """The names dpkg-query's FORMAT lines say are installed, with and without the :arch qualifier."""
-    installed = set()
-    for line in output.splitlines():
-        fields = line.split("\t")
-        if len(fields) == 3 and fields[2].startswith("ii"):
-            installed.update(fields[:2])
-    return installed
-
-
-def split(names, output):
-    """(installed, missing): the given names in their order, by dpkg-query's output."""
-    installed = installed_set(output)
-    have = [n for n in names if package_of(n) in installed]
-    return have, [n for n in names if n not in have]
+from ansible_collections.rustkmod.roulette.plugins.module_utils.dpkg import query
 
 
 def main():
@@ -107,13 +80,7 @@ def main():
     names = [n for n in module.params["name"] if n.strip()]
     if not names:
         module.exit_json(changed=False, installed=[], missing=[])
-    dpkg_query = module.get_bin_path("dpkg-query", required=True)
-    # rc 1 is "no packages found matching" some of the names: they are missing, not an error.
-    rc, out, err = module.run_command([dpkg_query, "-W", "-f=" + FORMAT, "--"] + [package_of(n) for n in names],
-                                      environ_update={"LC_ALL": "C"})
-    if rc not in (0, 1):
-        module.fail_json(msg="dpkg-query failed (rc=%d): %s" % (rc, err.strip()), rc=rc, stderr=err)
-    have, missing = split(names, out)
+    have, missing = query(module, names)
     module.exit_json(changed=False, installed=have, missing=missing)
 
 

@@ -260,8 +260,9 @@ ansible_facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.rustkmod.roulette.plugins.module_utils.dkms import status_output as dkms_status
 from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import DriverState
-from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import DEVICE_NAME, DRIVER_NAME
+from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import DEVICE_NAME
 
 
 def build_module():
@@ -273,19 +274,6 @@ def build_module():
         },
         supports_check_mode=True,
     )
-
-
-def dkms_status(module):
-    """The output of `dkms status -m roulette`, or None when dkms is not installed.
-
-    dkms prints its errors (a broken module's, for one) on stderr and exits 0 for a status; the
-    lines it printed are what counts, whatever its exit status.
-    """
-    dkms = module.get_bin_path("dkms")
-    if dkms is None:
-        return None
-    _rc, out, _err = module.run_command([dkms, "status", "-m", DRIVER_NAME], environ_update={"LC_ALL": "C"})
-    return out or ""
 
 
 def gather(params, root="/", dkms=None):

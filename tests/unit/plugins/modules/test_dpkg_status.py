@@ -5,6 +5,7 @@ fake dpkg-query here; the real one in tests/vm/test_check_mode.py)."""
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.rustkmod.roulette.plugins.module_utils import dpkg
 from ansible_collections.rustkmod.roulette.plugins.modules import dpkg_status
 from roulette_fakehost import Exit, Fail
 
@@ -16,7 +17,7 @@ OUTPUT = ("gcc\tgcc\tii \n"
 
 def test_split_keeps_the_given_names_and_their_order():
     names = ["make", "gcc=4:12.2.0-3", "linux-headers-6.1.0-57-amd64", "libc6:i386", "rustc-web", "gcc/bookworm"]
-    assert dpkg_status.split(names, OUTPUT) == (
+    assert dpkg.split(names, OUTPUT) == (
         ["gcc=4:12.2.0-3", "libc6:i386", "gcc/bookworm"],
         ["make", "linux-headers-6.1.0-57-amd64", "rustc-web"])
 
@@ -24,7 +25,7 @@ def test_split_keeps_the_given_names_and_their_order():
 def test_only_status_ii_is_installed():
     # rc: removed with its config files left; un: known, not installed; iU: unpacked, not configured.
     out = "a\ta\trc \nb\tb\tun \nc\tc\tiU \nd\td\tii \n"
-    assert dpkg_status.split(["a", "b", "c", "d"], out) == (["d"], ["a", "b", "c"])
+    assert dpkg.split(["a", "b", "c", "d"], out) == (["d"], ["a", "b", "c"])
 
 
 def fake_dpkg_query(tmp_path, monkeypatch, rc, stdout, stderr=""):

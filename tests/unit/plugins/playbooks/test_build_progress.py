@@ -160,18 +160,18 @@ def test_the_toolchain_message_names_each_hosts_packages(tmp_path):
     messages = {host: result["msg"] for host, result in play(tmp_path, hosts, tasks).items()}
     assert not [message for message in messages.values() if "  " in message], messages
     assert messages["web13"] == (
-        "Making sure rustc-web, cargo-web, rust-web-src (the distribution's Rust toolchain, flavor web) are installed"
+        "Making sure rustc-web, rust-web-src (the distribution's Rust toolchain, flavor web) are installed"
         " on web13 (Debian trixie) with apt. A first install takes minutes on a slow (emulated) host, with nothing"
         " shown until it ends; apt's log is /var/log/apt/term.log on web13.")
     assert messages["with-headers13"] == (
-        "Using rustc-web, cargo-web, rust-web-src (the distribution's Rust toolchain, flavor web) on with-headers13,"
+        "Using rustc-web, rust-web-src (the distribution's Rust toolchain, flavor web) on with-headers13,"
         " installed with the kernel headers.")
     assert messages["native13"].startswith(
-        "Making sure rustc, cargo, rust-src, librust-compiler-builtins-dev (the distribution's Rust toolchain, flavor"
+        "Making sure rustc, rust-src, librust-compiler-builtins-dev (the distribution's Rust toolchain, flavor"
         " native) are installed on native13 (Debian trixie) with apt.")
     # auto: the release's tested toolchain, rustc-web on Debian 13, the release's own rustc on testing.
     assert messages["auto13"].startswith(
-        "Making sure rustc-web, cargo-web, rust-web-src (the distribution's Rust toolchain, flavor web)")
+        "Making sure rustc-web, rust-web-src (the distribution's Rust toolchain, flavor web)")
     assert messages["autoforky"].startswith(
         "Making sure rustc, rust-src (the distribution's Rust toolchain, flavor native) are installed on autoforky"
         " (Debian forky) with apt.")

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""deb_packages: installs what dpkg lacks with one apt-get run, updating old package lists
+first (fake dpkg-query, apt-get and sync here; the real ones in every VM converge)."""
+
+import os
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.rustkmod.roulette.plugins.modules import deb_packages
+from roulette_fakehost import Exit, Fail
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    """Fake dpkg-query, apt-get and sync: each logs its arguments (one call a line) to calls;
+    dpkg-query prints tmp_path/dpkg, apt-get exits with tmp_path/<subcommand>.rc (0 without)."""
+    calls = tmp_path / "calls"
+    (tmp_path / "dpkg").write_text("")
+    for name in ("dpkg-query", "apt-get", "sync"):
+        tool = tmp_path / name
+        body = "#!/bin/sh\necho \"%s $(echo \"$*\" | tr '\\n\\t' '  ')\" >> %s\n" % (name, calls)
+        if name == "dpkg-query":
+            body += "cat %s/dpkg\nexit 1\n" % tmp_path
+        if name == "apt-get":
+            body += ("rc=$(cat %s/$1.rc 2>/dev/null || echo 0)\n"
+                     "[ \"$rc\" = 0 ] || echo 'E: Unable to locate package nosuch' >&2\nexit $rc\n") % tmp_path
+        tool.write_text(body)
+        tool.chmod(0o755)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
+                        lambda self, name, *a, **k: str(tmp_path / name))
+    monkeypatch.setattr(deb_packages, "lists_age", lambda now: 100.0)
+    return tmp_path
+
+
+def run(args, outcome=Exit):
+    with patch_module_args(args), pytest.raises(outcome) as info:
+        deb_packages.main()
+    return info.value.result
+
+
+def calls(host):
+    path = host / "calls"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_nothing_missing_runs_only_the_query(exits, host):
+    (host / "dpkg").write_text("gcc\tgcc\tii \nmake\tmake\tii \n")
+    result = run({"name": ["gcc", "make"]})
+    assert result == {"changed": False, "installed": ["gcc", "make"], "missing": [], "cache_updated": False}
+    assert [c.split()[0] for c in calls(host)] == ["dpkg-query"]
+
+
+def test_missing_ones_are_installed_in_one_run_then_synced(exits, host):
+    (host / "dpkg").write_text("gcc\tgcc\tii \nrustc-web\trustc-web\tun \n")
+    result = run({"name": ["gcc", "rustc-web", "linux-headers-6.1.0-57-amd64"], "cache_valid_time": 3600})
+    assert result == {"changed": True, "installed": ["gcc"], "missing": ["rustc-web", "linux-headers-6.1.0-57-amd64"],
+                      "cache_updated": False}
+    apt, sync = calls(host)[1:]
+    assert apt.split()[:3] == ["apt-get", "install", "-y"]
+    assert "--no-install-recommends" in apt and "Dpkg::Options::=--force-unsafe-io" in apt
+    assert apt.split()[-3:] == ["--", "rustc-web", "linux-headers-6.1.0-57-amd64"]
+    assert sync.split() == ["sync"]
+
+
+def test_old_package_lists_are_updated_before_the_install(exits, host):
+    result = run({"name": ["make"], "cache_valid_time": 60})
+    assert result["cache_updated"] is True
+    assert [c.split()[:2] for c in calls(host)] == [["dpkg-query", "-W"], ["apt-get", "update"],
+                                                    ["apt-get", "install"], ["sync"]]
+
+
+def test_check_mode_reports_what_a_real_run_installs_and_runs_nothing_else(exits, host):
+    (host / "dpkg").write_text("gcc\tgcc\tii \n")
+    result = run({"name": ["gcc", "rust-web-src"], "cache_valid_time": 0, "_ansible_check_mode": True})
+    assert result == {"changed": True, "installed": ["gcc"], "missing": ["rust-web-src"], "cache_updated": False}
+    assert [c.split()[0] for c in calls(host)] == ["dpkg-query"]
+
+
+def test_a_failed_install_says_apts_error_and_still_syncs(exits, host):
+    (host / "install.rc").write_text("100")
+    result = run({"name": ["nosuch"]}, Fail)
+    assert result["msg"] == "apt-get install nosuch failed (rc=100): E: Unable to locate package nosuch"
+    assert calls(host)[-1].split() == ["sync"]
+
+
+def test_a_failed_update_installs_nothing(exits, host):
+    (host / "update.rc").write_text("100")
+    result = run({"name": ["nosuch"], "cache_valid_time": 0}, Fail)
+    assert result["msg"].startswith("apt-get update failed (rc=100): E: ")
+    assert [c.split()[1] for c in calls(host)] == ["-W", "update"]
+
+
+@pytest.mark.parametrize("age, valid, update", [(None, 3600, True), (10.0, 3600, False), (3600.0, 3600, True),
+                                                (10.0, 0, True)])
+def test_when_the_lists_are_updated(age, valid, update):
+    assert deb_packages.needs_update(age, valid) is update
+
+
+def test_lists_age_takes_the_newest_of_the_stamps(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.write_text("")
+    new.write_text("")
+
+    os.utime(old, (1000, 1000))
+    os.utime(new, (5000, 5000))
+    assert deb_packages.lists_age(6000, (str(old), str(new), str(tmp_path / "none"))) == 1000
+    assert deb_packages.lists_age(6000, (str(tmp_path / "none"),)) is None
