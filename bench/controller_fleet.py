@@ -23,12 +23,20 @@ CHANCE = 5  # the driver's chance, %: about 40 % of the hosts die within 10 spin
 NOW = "2026-11-30T12:00:00Z"
 
 
+def preflight_verdict(release, release_id, armed, build_method="ansible"):
+    """A host's preflight_verdict as preflight records it (the fields site.yml and spin.yml read).
+
+    The one builder of fake verdicts: this benchmark and the integration tests (through
+    tests/integration/integration_support.py) all take theirs from here.
+    """
+    return {"armed": armed, "kernel_release": release, "release_id": release_id,
+            "distribution": release_id.replace("-", " "), "os_family": "Debian", "taint": None,
+            "build_method": build_method}
+
+
 def _host(release, distribution, version, armed):
     return {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-            "preflight_verdict": {"armed": armed, "kernel_release": release,
-                                  "distribution": "%s %s" % (distribution, version),
-                                  "release_id": "%s-%s" % (distribution, version),
-                                  "os_family": "Debian", "taint": None, "build_method": "ansible"}}
+            "preflight_verdict": preflight_verdict(release, "%s-%s" % (distribution, version), armed)}
 
 
 def _targets(size, armed):

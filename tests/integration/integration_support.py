@@ -8,6 +8,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
+# The fake preflight verdicts of the tests are the benchmark's (one builder for both).
+sys.path.insert(0, str(ROOT / "bench"))
+from controller_fleet import preflight_verdict  # noqa: E402, F401
+
 
 def task_results(report, host="controller"):
     """(task name, result) pairs of every task of every play, in order."""

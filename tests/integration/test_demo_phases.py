@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from integration_support import ROOT, VENV_BIN
+from integration_support import ROOT, VENV_BIN, preflight_verdict
 
 SLEEP = 3
 HOSTS = 4
@@ -101,9 +101,7 @@ def test_without_an_output_file_the_run_writes_nothing_and_says_nothing_more(tmp
 
 def verdict(release, release_id, armed):
     return {"ansible_connection": "local", "ansible_python_interpreter": "/nonexistent/python",
-            "preflight_verdict": {"armed": armed, "kernel_release": release, "release_id": release_id,
-                                  "distribution": release_id.replace("-", " "), "os_family": "Debian", "taint": None,
-                                  "build_method": "ansible"}}
+            "preflight_verdict": preflight_verdict(release, release_id, armed)}
 
 
 def test_the_planning_of_site_yml_is_the_phase_plan(tmp_path):

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from integration_support import ROOT, VENV_BIN, task_results
+from integration_support import ROOT, VENV_BIN, preflight_verdict, task_results
 
 # The collection as scripts/setup.sh links it for ansible.cfg, to import its plugins here.
 sys.path.insert(0, str(ROOT / ".venv" / "collections"))
@@ -29,11 +29,8 @@ REFUSE = "Refuse to build here when the build hosts of this release failed"
 
 
 def host(release, armed=True, **more):
-    release_id = RELEASE_ID[release]
     return dict({"ansible_connection": "local", "ansible_python_interpreter": "/nonexistent/python",
-                 "preflight_verdict": {"armed": armed, "kernel_release": release, "release_id": release_id,
-                                       "distribution": release_id.replace("-", " "), "os_family": "Debian",
-                                       "taint": None, "build_method": "ansible"}}, **more)
+                 "preflight_verdict": preflight_verdict(release, RELEASE_ID[release], armed)}, **more)
 
 
 def built(*releases):
