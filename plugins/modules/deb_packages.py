@@ -38,6 +38,9 @@ options:
     description:
       - Package lists updated less than this many seconds ago are used as they are; older ones are updated with
         C(apt-get update) before the install. V(0) updates them before every install.
+      - Their age is reckoned as M(ansible.builtin.apt) does (C(/var/lib/apt/periodic/update-success-stamp), else
+        the mtime of C(/var/lib/apt/lists)); a host without any package list (an image whose lists were cleaned)
+        is always updated first, however new its lists directory.
       - Read only when a package is missing.
     type: int
     default: 3600
@@ -88,6 +91,7 @@ cache_updated:
   sample: true
 """
 
+import glob
 import os
 import time
 
@@ -102,10 +106,14 @@ LOCK_TIMEOUT = 300
 ENVIRONMENT = {"DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"}
 
 
-def lists_age(now, paths=(UPDATE_STAMP, LISTS_DIR)):
-    """Seconds since the package lists were last updated (None: never, or not known)."""
+def lists_age(now, lists_dir=LISTS_DIR, stamp=UPDATE_STAMP):
+    """Seconds since the package lists were last updated, as ansible.builtin.apt reckons it (the
+    update stamp, or the lists directory's mtime); None when there are no package lists at all
+    (a freshly built image whose lists were cleaned: its directory may be minutes old and empty)."""
+    if not glob.glob(os.path.join(lists_dir, "*_Packages*")):
+        return None
     times = []
-    for path in paths:
+    for path in (stamp, lists_dir):
         try:
             times.append(os.stat(path).st_mtime)
         except OSError:
