@@ -107,11 +107,18 @@ inventories=(-i "$DEMO_DIR/inventory.yml")
 if [[ ${ROULETTE_DEMO_BUILD:-chroot} == chroot ]]; then
     phase chroots
     say "Preparing build chroots on this machine (native speed; the VMs get only the module)"
+    # One chroot per release, made side by side (each its own mmdebstrap and directory).
+    pids=()
+    for suite in "${releases[@]}"; do
+        "${LAB[@]}" chroot "$suite" --dest "$DEMO_DIR/chroot-$suite" --mount >"$DEMO_DIR/chroot-$suite.json" &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done
     {
         echo "roulette_build:"
         echo "  hosts:"
         for suite in "${releases[@]}"; do
-            path=$("${LAB[@]}" chroot "$suite" --dest "$DEMO_DIR/chroot-$suite" --mount | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["path"])')
+            path=$("$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["path"])' <"$DEMO_DIR/chroot-$suite.json")
             echo "    build-$suite:"
             echo "      ansible_connection: community.general.chroot"
             echo "      ansible_host: $path"

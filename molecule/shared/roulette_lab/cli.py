@@ -7,6 +7,7 @@ progress and errors go to stderr, prefixed "lab:"."""
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import shutil
@@ -48,8 +49,17 @@ def public_view(inst: dict) -> dict:
 
 
 def cmd_image(args) -> int:
-    for suite in args.suite:
-        img = image.build_image(suite, rebuild=args.rebuild) if args.rebuild else image.get_image(suite)
+    # Each release's image is built by its own mmdebstrap, under its own lock: two or more
+    # are built side by side (on a fresh machine the demo's two took 113 s one after the other).
+    suites = list(dict.fromkeys(args.suite))
+
+    def get(suite):
+        return image.build_image(suite, rebuild=True) if args.rebuild else image.get_image(suite)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(suites)) as pool:
+        futures = [pool.submit(get, suite) for suite in suites]
+    images = [future.result() for future in futures]  # the first failure, in the order asked
+    for suite, img in zip(suites, images):
         image.prune_images(suite, keep=img.path)  # builds no running VM boots from
         print(
             json.dumps(

@@ -7,6 +7,7 @@ import argparse
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,43 @@ def test_status_of_an_unknown_vm_is_absent(tmp_path, capsys):
 def test_forky_is_accepted_where_a_suite_is(command):
     args = cli.build_parser().parse_args(command)
     assert "forky" in (args.suite if isinstance(args.suite, list) else [args.suite])
+
+
+class FakeImage:
+    def __init__(self, suite):
+        self.path = Path("/images") / suite
+        self.raw, self.kernel, self.initrd = self.path / "base.raw", self.path / "vmlinuz", self.path / "initrd.img"
+        self.kernel_release = "6.1.0-57-amd64"
+
+
+def test_images_of_several_releases_are_built_side_by_side(monkeypatch, capsys):
+    # Each build waits until the other has started: one after the other, the first would time out.
+    barrier = threading.Barrier(2, timeout=10)
+
+    def get_image(suite):
+        barrier.wait()
+        return FakeImage(suite)
+
+    monkeypatch.setattr(cli.image, "get_image", get_image)
+    monkeypatch.setattr(cli.image, "prune_images", lambda suite, keep: None)
+    args = cli.build_parser().parse_args(["image", "bookworm", "trixie"])
+    assert cli.cmd_image(args) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [p["suite"] for p in printed] == ["bookworm", "trixie"]
+    assert printed[1]["path"] == "/images/trixie"
+
+
+def test_a_failed_image_build_fails_the_command_after_the_others_end(monkeypatch):
+    built = []
+
+    def get_image(suite):
+        if suite == "bookworm":
+            raise cli.LabError("mmdebstrap failed for bookworm")
+        built.append(suite)
+        return FakeImage(suite)
+
+    monkeypatch.setattr(cli.image, "get_image", get_image)
+    monkeypatch.setattr(cli.image, "prune_images", lambda suite, keep: None)
+    with pytest.raises(cli.LabError, match="bookworm"):
+        cli.cmd_image(cli.build_parser().parse_args(["image", "bookworm", "trixie"]))
+    assert built == ["trixie"]
