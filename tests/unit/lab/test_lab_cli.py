@@ -132,3 +132,11 @@ def test_a_failed_image_build_fails_the_command_after_the_others_end(monkeypatch
     with pytest.raises(cli.LabError, match="bookworm"):
         cli.cmd_image(cli.build_parser().parse_args(["image", "bookworm", "trixie"]))
     assert built == ["trixie"]
+
+
+def test_get_images_asks_each_release_once_and_nothing_for_none(monkeypatch):
+    asked = []
+    monkeypatch.setattr(cli.image, "get_image", lambda suite: asked.append(suite) or FakeImage(suite))
+    assert cli.get_images([]) == {}
+    assert list(cli.get_images(["trixie", "bookworm", "trixie"])) == ["trixie", "bookworm"]
+    assert sorted(asked) == ["bookworm", "trixie"]
