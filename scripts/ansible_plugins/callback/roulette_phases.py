@@ -56,6 +56,9 @@ PLAY_PHASES = {
     "Check the inventory and the settings": "checks",
     "Refuse the hosts whose settings are invalid": "checks",
     "Plan the builds": "plan",
+    # Their own task outside roles: the include of playbooks/tasks/build_here.yml.
+    "Build the module on the build hosts, once per kernel release": "build",
+    "Build where no build host did, then load the module on the armed targets": "build",
     "Spin the roulette on the armed hosts": "spin",
     "Write the fleet report": "report",
 }

@@ -113,7 +113,8 @@ def plays(playbook):
 
 
 def tasks(items, tags=()):
-    """(task, tags with its blocks') of a list of tasks, blocks opened."""
+    """(task, tags with its blocks') of a list of tasks, blocks opened, and the tasks of the
+    files a task includes (playbooks/tasks/...) after the include itself."""
     for item in items or []:
         own = tuple(tags) + tuple(item.get("tags", []))
         if "block" in item:
@@ -121,6 +122,8 @@ def tasks(items, tags=()):
                 yield from tasks(item.get(part), own)
         else:
             yield item, own
+            if "ansible.builtin.include_tasks" in item:
+                yield from tasks(yaml.safe_load((ROOT / "playbooks" / item["ansible.builtin.include_tasks"]).read_text()), own)
 
 
 def test_every_role_of_the_collection_has_a_phase():
