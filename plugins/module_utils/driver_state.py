@@ -38,6 +38,13 @@ from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import 
 
 NO_TAINT = {"value": None, "letters": "", "flags": []}
 
+# The options of the modules that return DriverState's facts (roulette_info, roulette_load).
+STATE_OPTIONS = {
+    "device": {"type": "path", "default": "/dev/%s" % DEVICE_NAME},
+    "module_path": {"type": "path"},
+    "paths": {"type": "list", "elements": "path", "default": []},
+}
+
 # What a module file may end in besides .ko: dkms installs roulette.ko.xz (or .zst, .gz)
 # for a kernel whose own modules are compressed.
 COMPRESSED_SUFFIXES = (".xz", ".zst", ".gz")

@@ -261,19 +261,11 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rustkmod.roulette.plugins.module_utils.dkms import status_output as dkms_status
-from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import DriverState
-from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import DEVICE_NAME
+from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import STATE_OPTIONS, DriverState
 
 
 def build_module():
-    return AnsibleModule(
-        argument_spec={
-            "device": {"type": "path", "default": f"/dev/{DEVICE_NAME}"},
-            "module_path": {"type": "path"},
-            "paths": {"type": "list", "elements": "path", "default": []},
-        },
-        supports_check_mode=True,
-    )
+    return AnsibleModule(argument_spec=dict(STATE_OPTIONS), supports_check_mode=True)
 
 
 def gather(params, root="/", dkms=None):

@@ -107,8 +107,8 @@ import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rustkmod.roulette.plugins.module_utils.dkms import status_output
-from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import DriverState
-from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import DEVICE_NAME, DRIVER_NAME
+from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import STATE_OPTIONS, DriverState
+from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import DRIVER_NAME
 
 KMSG = "/dev/kmsg"
 ENVIRONMENT = {"LC_ALL": "C"}
@@ -120,46 +120,38 @@ def mark(marker, kmsg=KMSG):
         log.write(marker.replace("\n", " ") + "\n")
 
 
-def steps(module, params):
-    """The commands of a load, in order: (what, argv)."""
-    modprobe = module.get_bin_path("modprobe", required=True)
-    argv = [("depmod", [module.get_bin_path("depmod", required=True), "-a", params["kernel"]])]
-    if params["reload"]:
-        argv.append(("unload", [modprobe, "-r", DRIVER_NAME]))
-    argv.append(("marker", None))
-    argv.append(("load", [modprobe, DRIVER_NAME] + shlex.split(params["params"])))
-    return argv
-
-
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "kernel": {"type": "str", "required": True},
-            "params": {"type": "str", "default": ""},
-            "reload": {"type": "bool", "default": False},
-            "marker": {"type": "str", "required": True},
-            "device": {"type": "path", "default": f"/dev/{DEVICE_NAME}"},
-            "module_path": {"type": "path"},
-            "paths": {"type": "list", "elements": "path", "default": []},
-        },
+        argument_spec=dict(STATE_OPTIONS,
+                           kernel={"type": "str", "required": True},
+                           params={"type": "str", "default": ""},
+                           reload={"type": "bool", "default": False},
+                           marker={"type": "str", "required": True}),
         supports_check_mode=True,
     )
     params = module.params
     if module.check_mode:
         module.exit_json(changed=True)
     dmesg = module.get_bin_path("dmesg", required=True)
-    for what, argv in steps(module, params):
-        if argv is None:
-            try:
-                mark(params["marker"])
-            except OSError as error:
-                module.fail_json(msg="Writing the marker to %s failed: %s" % (KMSG, error))
-            continue
+    modprobe = module.get_bin_path("modprobe", required=True)
+
+    def run(step, argv):
+        """Run one command of the load; a failure ends the module with its words and the kernel log."""
         rc, out, err = module.run_command(argv, environ_update=ENVIRONMENT)
         if rc != 0:
             _rc, log, _err = module.run_command([dmesg], environ_update=ENVIRONMENT)
             module.fail_json(msg="%s failed (rc=%d): %s" % (" ".join([os.path.basename(argv[0])] + argv[1:]), rc, (err or out).strip()),
-                             rc=rc, stdout=out, stderr=err, step=what, dmesg=log, changed=what != "depmod")
+                             rc=rc, stdout=out, stderr=err, step=step, dmesg=log, changed=step != "depmod")
+
+    run("depmod", [module.get_bin_path("depmod", required=True), "-a", params["kernel"]])
+    if params["reload"]:
+        run("unload", [modprobe, "-r", DRIVER_NAME])
+    try:
+        mark(params["marker"])
+    except OSError as error:
+        module.fail_json(msg="Writing the marker to %s failed: %s" % (KMSG, error))
+    run("load", [modprobe, DRIVER_NAME] + shlex.split(params["params"]))
+
     rc, log, err = module.run_command([dmesg], environ_update=ENVIRONMENT)
     if rc != 0:
         module.fail_json(msg="dmesg failed after the load (rc=%d): %s" % (rc, err.strip()), changed=True)
