@@ -44,6 +44,25 @@ options:
       - Read only when a package is missing.
     type: int
     default: 3600
+  path_exclude:
+    description:
+      - Files of the packages this run installs that dpkg leaves out (dpkg's C(--path-exclude)), as shell globs
+        of absolute paths, where C(*) also matches C(/). O(path_include) takes some of them back.
+      - Such a package is still installed for dpkg, with the files it left out listed as its own but absent
+        (C(dpkg --verify) reports them missing); C(apt-get install --reinstall) of it, or its next upgrade,
+        unpacks it whole. A package already installed is not touched.
+      - The Rust toolchain's source package (some 46,000 files in C(rust-web-src) 1.96, of which building
+        C(core) and C(alloc) reads the C(library/) directory's 3,000) is the use it was made for.
+    type: list
+    elements: str
+    default: []
+  path_include:
+    description:
+      - Files that O(path_exclude) matched but dpkg unpacks all the same (dpkg's C(--path-include), given after
+        the excludes, as the last filter a path matches decides).
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -67,6 +86,13 @@ EXAMPLES = r"""
 - name: Install the running kernel's headers and the Rust toolchain
   rustkmod.roulette.deb_packages:
     name: ["linux-headers-{{ ansible_facts['kernel'] }}", rustc-web, rust-web-src]
+  become: true
+
+- name: Install the Rust library sources without the compiler's and the tools' sources
+  rustkmod.roulette.deb_packages:
+    name: [rust-web-src]
+    path_exclude: ["/usr/src/rustc-*/*"]
+    path_include: ["/usr/src/rustc-*/library/*"]
   become: true
 """
 
@@ -125,11 +151,15 @@ def needs_update(age, cache_valid_time):
     return cache_valid_time <= 0 or age is None or age >= cache_valid_time
 
 
-def install_argv(apt_get, names):
-    return [apt_get, "install", "-y", "-q", "--no-install-recommends",
-            "-o", "DPkg::Lock::Timeout=%d" % LOCK_TIMEOUT,
-            "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
-            "-o", "Dpkg::Options::=--force-unsafe-io", "--"] + list(names)
+def install_argv(apt_get, names, path_exclude=(), path_include=()):
+    """apt-get install of names; dpkg's path filters in the order dpkg weighs them (the last match decides)."""
+    dpkg_options = ["--force-confdef", "--force-confold", "--force-unsafe-io"]
+    dpkg_options += ["--path-exclude=%s" % glob_ for glob_ in path_exclude]
+    dpkg_options += ["--path-include=%s" % glob_ for glob_ in path_include]
+    argv = [apt_get, "install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=%d" % LOCK_TIMEOUT]
+    for option in dpkg_options:
+        argv += ["-o", "Dpkg::Options::=%s" % option]
+    return argv + ["--"] + list(names)
 
 
 def apt_errors(stdout, stderr):
@@ -144,9 +174,17 @@ def main():
         argument_spec={
             "name": {"type": "list", "elements": "str", "required": True},
             "cache_valid_time": {"type": "int", "default": 3600},
+            "path_exclude": {"type": "list", "elements": "str", "default": []},
+            "path_include": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
+    for option in ("path_exclude", "path_include"):
+        relative = [glob_ for glob_ in module.params[option] if not glob_.startswith("/")]
+        if relative:
+            # dpkg matches its filters against absolute paths: a relative one would leave nothing out.
+            module.fail_json(msg="%s takes globs of absolute paths (dpkg matches them against /...); not: %s"
+                             % (option, ", ".join(relative)))
     names = [n.strip() for n in module.params["name"] if n.strip()]
     result = {"changed": False, "installed": [], "missing": [], "cache_updated": False}
     if not names:
@@ -164,7 +202,8 @@ def main():
             module.fail_json(msg="apt-get update failed (rc=%d): %s" % (rc, apt_errors(out, err)),
                              rc=rc, stdout=out, stderr=err, **result)
         result["cache_updated"] = True
-    rc, out, err = module.run_command(install_argv(apt_get, result["missing"]), environ_update=ENVIRONMENT)
+    rc, out, err = module.run_command(install_argv(apt_get, result["missing"], module.params["path_exclude"],
+                                                   module.params["path_include"]), environ_update=ENVIRONMENT)
     # Written or not, what dpkg unpacked goes to disk now (--force-unsafe-io left it to the page cache).
     module.run_command([module.get_bin_path("sync", required=True)])
     if rc != 0:

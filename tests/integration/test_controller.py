@@ -125,6 +125,7 @@ def test_ubuntu_selects_debian_family_headers_with_rustup(run_playbook):
     assert chosen["build_dirs"] == {"6.8.0-45-generic": "/usr/src/linux-headers-6.8.0-45-generic"}
     assert chosen["rust"] == {}
     assert chosen["rust_packages"] == ["curl", "ca-certificates", "gcc", "libc6-dev"]
+    assert chosen["rust_filters"] == {"exclude": [], "include": []}  # no source package
 
 
 def test_debian13_selects_headers_and_both_toolchains(run_playbook):
@@ -137,6 +138,14 @@ def test_debian13_selects_headers_and_both_toolchains(run_playbook):
     assert chosen["rust"]["native"] == ["rustc", "rust-src", "librust-compiler-builtins-dev"]  # no cargo: the build runs rustc alone
     # What site.yml installs in the headers' apt transaction: the chosen flavor's packages.
     assert chosen["rust_packages"] == ["rustc-web", "rust-web-src"]
+    # ... and of its source package, library/ alone (rust_toolchain_source_tree: library).
+    assert chosen["rust_filters"] == {"exclude": ["/usr/src/rustc-*/*"], "include": ["/usr/src/rustc-*/library/*"]}
+
+
+def test_the_whole_rust_source_tree_on_request(run_playbook):
+    rc, report = run_playbook("package_selection.yml", {"fake": FAKE["debian13"], "rust_toolchain_source_tree": "full"})
+    assert rc == 0, failures(report)
+    assert selection(report)["rust_filters"] == {"exclude": [], "include": []}
 
 
 def test_forky_selects_its_headers_and_its_own_rustc(run_playbook):

@@ -118,3 +118,24 @@ def test_no_package_lists_is_never_updated_however_new_their_directory(tmp_path)
     (lists / "partial").mkdir()
     assert deb_packages.lists_age(os.stat(lists).st_mtime + 1, str(lists), str(tmp_path / "none")) is None
     assert deb_packages.needs_update(None, 3600) is True
+
+
+def test_path_filters_go_to_dpkg_excludes_first(exits, host):
+    run({"name": ["rust-web-src"], "path_exclude": ["/usr/src/rustc-*/*"], "path_include": ["/usr/src/rustc-*/library/*"]})
+    apt = calls(host)[1].split()
+    options = [a for a in apt if a.startswith("Dpkg::Options::=--path-")]
+    assert options == ["Dpkg::Options::=--path-exclude=/usr/src/rustc-*/*",
+                       "Dpkg::Options::=--path-include=/usr/src/rustc-*/library/*"]
+    assert apt[-2:] == ["--", "rust-web-src"]
+
+
+def test_no_path_filters_without_the_options(exits, host):
+    run({"name": ["gcc"]})
+    assert "--path-" not in calls(host)[1]
+
+
+def test_a_relative_path_filter_is_refused_before_anything_runs(exits, host):
+    result = run({"name": ["rust-web-src"], "path_exclude": ["usr/src/rustc-*/*"]}, Fail)
+    assert result["msg"] == ("path_exclude takes globs of absolute paths (dpkg matches them against /...); "
+                             "not: usr/src/rustc-*/*")
+    assert calls(host) == []
