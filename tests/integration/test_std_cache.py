@@ -109,6 +109,11 @@ def test_a_build_host_receives_the_std_library_from_the_controller(chroot, play,
     make = make_log(first, chroot)
     print("first build's make output:\n" + make)
     assert STD_LINE.search(make), "the first build did not build the std library:\n" + make
+    # The controller had no std library: its id was not asked before make, which packed the
+    # library for the controller beside the driver's compile and said the id.
+    assert result_of(first, "Ask the build tree for its std library id").get("skipped")
+    assert re.search(r"^\s*PACK\s", make, re.MULTILINE), make
+    assert result_of(first, "Pack the rlibs and the stamp").get("skipped")
     (std_id,) = std_ids(cache)  # and no temporary directory left behind
     controller_std = cache / "std" / std_id
     assert {p.name for p in controller_std.iterdir()} == STD_FILES

@@ -97,6 +97,28 @@ else
 	ok "# SKIP no kernel headers test: no working rustc ($rustc)"
 fi
 
+# STD_PACK: a complete std library (its stamp) is packed, without building anything, and
+# its id written beside the pack: what the collection fetches for other build hosts.
+# (make check, run first, is content with sources and a configured x86_64 tree that are files.)
+prepared_tree
+std_dir=$work/std fake_src=$work/fake-src fake_kdir=$work/fake-kdir
+mkdir -p "$fake_src/core/src" "$fake_src/alloc/src" "$fake_src/cb/src" "$fake_kdir/include/config"
+touch "$fake_src/core/src/lib.rs" "$fake_src/alloc/src/lib.rs" "$fake_src/cb/src/lib.rs" "$fake_kdir/Makefile"
+echo CONFIG_X86_64=y >"$fake_kdir/include/config/auto.conf"
+std_make=(make -C "$work/tree" RUSTC="$work/bin/rustc" KDIR="$fake_kdir" RUST_LIB_SRC="$fake_src" CB_SRC="$fake_src/cb"
+	RUST_STD_DIR="$std_dir")
+std_id=$("${std_make[@]}" -s print-std-id)
+mkdir -p "$std_dir/$std_id"
+for f in libcore.rlib libcompiler_builtins.rlib liballoc.rlib stamp; do echo "$f" >"$std_dir/$std_id/$f"; done
+out=$("${std_make[@]}" STD_PACK="$work/std.tar.gz" "$work/std.tar.gz" 2>&1)
+packed=$(tar -tzf "$work/std.tar.gz" 2>/dev/null | sort | tr '\n' ' ')
+if [ "$packed" = "liballoc.rlib libcompiler_builtins.rlib libcore.rlib stamp " ] &&
+	[ "$(cat "$work/std.tar.gz.id" 2>/dev/null)" = "$std_id" ] && [ ! -e "$work/std.tar.gz.tmp" ]; then
+	ok "STD_PACK packs the rlibs and the stamp and writes the std id"
+else
+	not_ok "STD_PACK packs the rlibs and the stamp and writes the std id" "$out; packed: $packed"
+fi
+
 # --- Relocations ----------------------------------------------------------------
 
 if command -v gcc >/dev/null; then

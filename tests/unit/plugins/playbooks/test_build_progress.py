@@ -185,6 +185,7 @@ FAKE_MAKE = """#!/bin/sh
 # Stands in for make: sleeps past the bound, or fails at once, as $FAKE_MAKE says.
 echo "fake make $*"
 case "$FAKE_MAKE" in
+    pack) for arg; do case $arg in STD_PACK=?*) echo 0123456789abcdef > "${arg#STD_PACK=}.id" ;; esac; done ;;
     sleep) "$(dirname "$0")/nap" 120 ;;  # sleep(1) under a name of this test's own
     fail) echo "error: something did not compile"; exit 2 ;;
 esac
@@ -205,6 +206,7 @@ def test_make_is_bounded_by_kmod_build_timeout_and_the_error_says_which_bound(tm
         hosts[host] = {"__dir": str(tree), "__log": str(tree / "build.log"), "__kmod_build_release": RELEASE,
                        "__kmod_build_key": "k-" + host, "kmod_build_root": str(tmp_path), "kmod_build_timeout": 2,
                        "kmod_build_jobs": 1, "kmod_build_std_cache": str(tmp_path / "std"), "rust_toolchain_id": "t",
+                       "__kmod_build_std_to_controller": False,
                        "kernel_headers_build_dirs": {RELEASE: "/usr/src/linux-headers-" + RELEASE},
                        "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]),
                                               "FAKE_MAKE": "sleep" if host == "slow" else "fail"}}
@@ -243,10 +245,34 @@ def test_make_runs_as_many_jobs_as_the_build_host_has_processors(tmp_path):
         hosts[host] = {"__dir": str(tree), "__log": str(tree / "build.log"), "__kmod_build_release": RELEASE,
                        "kmod_build_timeout": 60, "kmod_build_jobs": jobs, "kmod_build_std_cache": str(tmp_path / "std"),
                        "rust_toolchain_id": "t", "kernel_headers_build_dirs": {RELEASE: "/usr/src/linux-headers-" + RELEASE},
+                       "__kmod_build_std_to_controller": False,
                        "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]), "FAKE_MAKE": "done"}}
     play(tmp_path, hosts, [role_task("roles/kmod_build/tasks/build_release.yml", "Build roulette.ko (make)")])
     assert (tmp_path / "every-processor" / "build.log").read_text().startswith("fake make -j7 -C ")
     assert (tmp_path / "three" / "build.log").read_text().startswith("fake make -j3 -C ")
+
+
+def test_make_packs_the_std_library_only_for_the_controller_and_says_its_id(tmp_path):
+    """STD_PACK goes to make when the controller is to keep the std library; the task prints the
+    id make wrote beside the pack, which std_keep.yml names the controller's copy by."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "make").write_text(FAKE_MAKE)
+    (fake_bin / "make").chmod(0o755)
+    hosts = {}
+    for host, to_controller in (("keeps", True), ("has-it", False)):
+        tree = tmp_path / host
+        (tree / "src").mkdir(parents=True)
+        hosts[host] = {"__dir": str(tree), "__log": str(tree / "build.log"), "__kmod_build_release": RELEASE,
+                       "kmod_build_timeout": 60, "kmod_build_jobs": 1, "kmod_build_std_cache": str(tmp_path / "std"),
+                       "rust_toolchain_id": "t", "kernel_headers_build_dirs": {RELEASE: "/usr/src/linux-headers-" + RELEASE},
+                       "__kmod_build_std_to_controller": to_controller, "__kmod_build_std_pack": str(tree / "std.tar.gz"),
+                       "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]), "FAKE_MAKE": "pack"}}
+    results = play(tmp_path, hosts, [role_task("roles/kmod_build/tasks/build_release.yml", "Build roulette.ko (make)")])
+    assert results["keeps"]["stdout"] == "0123456789abcdef"
+    assert (tmp_path / "keeps" / "build.log").read_text().rstrip().endswith("STD_PACK=%s" % (tmp_path / "keeps" / "std.tar.gz"))
+    assert results["has-it"]["stdout"] == ""
+    assert (tmp_path / "has-it" / "build.log").read_text().rstrip().endswith(" STD_PACK=")
 
 
 def test_make_runs_in_the_foreground_of_its_task():
