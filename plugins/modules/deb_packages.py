@@ -52,7 +52,7 @@ options:
         (C(dpkg --verify) reports them missing); C(apt-get install --reinstall) of it, or its next upgrade,
         unpacks it whole. A package already installed is not touched.
       - The Rust toolchain's source package (some 46,000 files in C(rust-web-src) 1.96, of which building
-        C(core) and C(alloc) reads the C(library/) directory's 3,000) is the use it was made for.
+        C(core) and C(alloc) reads the C(library/) directory's 4,000) is the use it was made for.
     type: list
     elements: str
     default: []
