@@ -148,9 +148,10 @@ def test_controller_killed_mid_build(host, ansible_run, ansible_env, request, bu
     record("controller killed mid-build", saw, working_driver(host))
 
 
-# CI kills the copy to the target; the fetch into the controller's cache (a rebuild first) in the full suite.
+# CI kills the install on the target (the load task copies the module, then loads it); the fetch
+# into the controller's cache (a rebuild first) in the full suite.
 @pytest.mark.parametrize("task", [pytest.param("Fetch roulette.ko", marks=pytest.mark.full_suite),
-                                  "Install roulette.ko for the running kernel"])
+                                  "kmod_load : Load roulette chance=0"])
 def test_controller_killed_mid_copy(host, ansible_run, ansible_env, request, task, fault_host):
     load_driver(host, ansible_run, chance=0)
     # A copy happens only when the host lacks the module: take it away.

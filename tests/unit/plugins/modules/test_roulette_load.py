@@ -3,6 +3,9 @@
 after, in one module run (fake commands here; the real load in every VM converge, and a
 refused module in tests/vm/test_safety_load.py)."""
 
+import os
+import stat
+
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
@@ -80,3 +83,105 @@ def test_check_mode_runs_nothing(exits, host):
     result = run(dict(ARGS, _ansible_check_mode=True))
     assert result == {"changed": True}
     assert not (host / "calls").exists() and not (host / "kmsg").exists()
+
+
+# -- install (src) and device node (node_mode) ---------------------------------------------------
+
+MODULE_BYTES = b"\x7fELF roulette.ko for the test"
+MODULE_SHA256 = __import__("hashlib").sha256(MODULE_BYTES).hexdigest()
+
+
+@pytest.fixture
+def module_file(tmp_path):
+    src = tmp_path / "transferred.ko"
+    src.write_bytes(MODULE_BYTES)
+    return src
+
+
+def test_src_is_installed_in_a_new_directory_before_depmod(exits, host, module_file):
+    dest = host / "lib/modules/6.1.0-57-amd64/extra/roulette.ko"
+    result = run(dict(ARGS, src=str(module_file), sha256=MODULE_SHA256, module_path=str(dest)))
+    assert dest.read_bytes() == MODULE_BYTES
+    assert oct(dest.stat().st_mode & 0o7777) == "0o644"
+    assert oct(dest.parent.stat().st_mode & 0o7777) == "0o755"
+    assert oct((host / "lib/modules").stat().st_mode & 0o7777) == "0o755"
+    assert result["installed"] is True and result["changed"] is True
+    assert commands(host)[0] == ["depmod", "-a"]
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["roulette.ko"]
+
+
+def test_src_of_another_sha256_is_refused_and_nothing_changes(exits, host, module_file):
+    dest = host / "extra/roulette.ko"
+    dest.parent.mkdir()
+    dest.write_bytes(b"the module that was there")
+    result = run(dict(ARGS, src=str(module_file), sha256="0" * 64, module_path=str(dest)), Fail)
+    assert result["step"] == "install" and result["changed"] is False
+    assert "has SHA-256 %s, not %s" % (MODULE_SHA256, "0" * 64) in result["msg"]
+    assert dest.read_bytes() == b"the module that was there"
+    assert not (host / "calls").exists()
+
+
+def test_temporary_files_of_an_install_cut_short_are_removed(exits, host, module_file):
+    extra = host / "extra"
+    extra.mkdir()
+    (extra / ".roulette.ko.k3j2x1").write_bytes(b"half")
+    (extra / "other.ko").write_bytes(b"not ours")
+    run(dict(ARGS, src=str(module_file), sha256=MODULE_SHA256, module_path=str(extra / "roulette.ko")))
+    assert sorted(p.name for p in extra.iterdir()) == ["other.ko", "roulette.ko"]
+
+
+def test_a_failed_load_after_an_install_says_it_installed(exits, host, module_file):
+    (host / "modprobe.rc").write_text("1")
+    result = run(dict(ARGS, src=str(module_file), sha256=MODULE_SHA256, module_path=str(host / "roulette.ko")), Fail)
+    assert result["step"] == "load" and result["installed"] is True and result["changed"] is True
+
+
+@pytest.mark.parametrize("option, value", [("sha256", "ABC"), ("node_mode", "rw-------"), ("node_mode", "0999")])
+def test_malformed_options_are_refused_before_anything_runs(exits, host, module_file, option, value):
+    args = dict(ARGS, src=str(module_file), sha256=MODULE_SHA256, module_path=str(host / "roulette.ko"))
+    args[option] = value
+    result = run(args, Fail)
+    assert option in result["msg"]
+    assert not (host / "calls").exists() and not (host / "roulette.ko").exists()
+
+
+@pytest.fixture
+def node_state(host, monkeypatch):
+    """The driver state after the load: major 240 and the node as lstat sees it."""
+    from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import DriverState
+
+    class State:
+        def facts(self, device, module_path, paths, dkms_status=None):
+            return {"major": 240, "node": self.node(device)}
+
+        def node(self, device):
+            real = DriverState()
+            return real.node(device, devices="Character devices:\n240 kernel-roulette\n")
+
+    monkeypatch.setattr(roulette_load, "DriverState", State)
+    return host
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod of a character device needs root")
+def test_node_mode_makes_the_node_when_nothing_is_there(exits, node_state):
+    device = node_state / "kernel-roulette"
+    result = run(dict(ARGS, device=str(device), node_mode="0600"))
+    st = device.lstat()
+    assert stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) == 240 and os.minor(st.st_rdev) == 0
+    assert oct(st.st_mode & 0o7777) == "0o600"
+    assert result["node_created"] is True and result["node_error"] is None
+    assert result["ansible_facts"]["roulette_info"]["node"]["matches"] is True
+
+
+def test_node_mode_leaves_what_is_at_the_path(exits, node_state):
+    device = node_state / "kernel-roulette"
+    device.write_text("a user's file")
+    result = run(dict(ARGS, device=str(device), node_mode="0600"))
+    assert device.read_text() == "a user's file"
+    assert result["node_created"] is False and result["node_error"] is None
+
+
+def test_without_node_mode_no_node_is_made(exits, node_state):
+    device = node_state / "kernel-roulette"
+    result = run(dict(ARGS, device=str(device)))
+    assert not os.path.lexists(device) and result["node_created"] is False
