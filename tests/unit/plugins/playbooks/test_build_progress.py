@@ -10,6 +10,7 @@ does not.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -124,7 +125,7 @@ def test_build_json_records_how_long_make_took(tmp_path):
     }
     hosts = {host: {"__kmod_build_make": result, "__kmod_build_tmp": str(tmp_path / host), "__kmod_build_key": "k",
                     "__kmod_build_parts": {"kernel_release": RELEASE}, "rust_toolchain_version": "1.85.0",
-                    "__kmod_build_fetched": {"stat": {"checksum": "a" * 64, "size": 12345}}}
+                    "__kmod_build_fetched": {"sha256": "a" * 64, "size": 12345}}
              for host, result in hosts.items()}
     for host in hosts:
         (tmp_path / host).mkdir()
@@ -185,7 +186,13 @@ FAKE_MAKE = """#!/bin/sh
 # Stands in for make: sleeps past the bound, or fails at once, as $FAKE_MAKE says.
 echo "fake make $*"
 case "$FAKE_MAKE" in
-    pack) for arg; do case $arg in STD_PACK=?*) echo 0123456789abcdef > "${arg#STD_PACK=}.id" ;; esac; done ;;
+    # Leaves roulette.ko in the tree (-C), and with STD_PACK the pack and its id.
+    pack) prev=
+          for arg; do
+              case $arg in STD_PACK=?*) echo packed > "${arg#STD_PACK=}"; echo 0123456789abcdef > "${arg#STD_PACK=}.id" ;; esac
+              if [ "$prev" = -C ]; then echo module > "$arg/roulette.ko"; fi
+              prev=$arg
+          done ;;
     sleep) "$(dirname "$0")/nap" 120 ;;  # sleep(1) under a name of this test's own
     fail) echo "error: something did not compile"; exit 2 ;;
 esac
@@ -252,9 +259,14 @@ def test_make_runs_as_many_jobs_as_the_build_host_has_processors(tmp_path):
     assert (tmp_path / "three" / "build.log").read_text().startswith("fake make -j3 -C ")
 
 
+MODULE_SUM = hashlib.sha256(b"module\n").hexdigest()
+PACK_SUM = hashlib.sha256(b"packed\n").hexdigest()
+
+
 def test_make_packs_the_std_library_only_for_the_controller_and_says_its_id(tmp_path):
     """STD_PACK goes to make when the controller is to keep the std library; the task prints the
-    id make wrote beside the pack, which std_keep.yml names the controller's copy by."""
+    sha256 of roulette.ko, and with STD_PACK the pack's and the id make wrote beside it, which
+    std_keep.yml names the controller's copy by: the fetches check against these sums."""
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
     (fake_bin / "make").write_text(FAKE_MAKE)
@@ -269,10 +281,102 @@ def test_make_packs_the_std_library_only_for_the_controller_and_says_its_id(tmp_
                        "__kmod_build_std_to_controller": to_controller, "__kmod_build_std_pack": str(tree / "std.tar.gz"),
                        "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]), "FAKE_MAKE": "pack"}}
     results = play(tmp_path, hosts, [role_task("roles/kmod_build/tasks/build_release.yml", "Build roulette.ko (make)")])
-    assert results["keeps"]["stdout"] == "0123456789abcdef"
+    assert results["keeps"]["stdout_lines"] == ["roulette.ko " + MODULE_SUM, "std-pack " + PACK_SUM,
+                                                "std-id 0123456789abcdef"]
     assert (tmp_path / "keeps" / "build.log").read_text().rstrip().endswith("STD_PACK=%s" % (tmp_path / "keeps" / "std.tar.gz"))
-    assert results["has-it"]["stdout"] == ""
+    assert results["has-it"]["stdout_lines"] == ["roulette.ko " + MODULE_SUM]
     assert (tmp_path / "has-it" / "build.log").read_text().rstrip().endswith(" STD_PACK=")
+
+
+def test_the_sums_make_printed_become_the_facts_the_fetches_use(tmp_path):
+    """After make: the sums and the std id it printed; after no make (creates: roulette.ko was
+    there) no sum, and the std id std_receive.yml asked is kept."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "make").write_text(FAKE_MAKE)
+    (fake_bin / "make").chmod(0o755)
+    hosts = {}
+    for host, to_controller in (("packs", True), ("has-it", False), ("built-already", True)):
+        tree = tmp_path / host
+        (tree / "src").mkdir(parents=True)
+        hosts[host] = {"__dir": str(tree), "__log": str(tree / "build.log"), "__kmod_build_release": RELEASE,
+                       "kmod_build_timeout": 60, "kmod_build_jobs": 1, "kmod_build_std_cache": str(tmp_path / "std"),
+                       "rust_toolchain_id": "t", "kernel_headers_build_dirs": {RELEASE: "/usr/src/linux-headers-" + RELEASE},
+                       "__kmod_build_std_to_controller": to_controller, "__kmod_build_std_pack": str(tree / "std.tar.gz"),
+                       # What std_receive.yml noted before make.
+                       "__kmod_build_std_id": "" if host == "packs" else "fedcba9876543210",
+                       "__kmod_build_std_packed_by_make": False,
+                       "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]), "FAKE_MAKE": "pack"}}
+    (tmp_path / "built-already" / "src" / "roulette.ko").write_text("an earlier build's\n")
+    path = "roles/kmod_build/tasks/build_release.yml"
+    results = play(tmp_path, hosts, [role_task(path, "Build roulette.ko (make)"),
+                                     role_task(path, "Note the sums make printed, and the id of the std library it packed")])
+    facts = {host: result["ansible_facts"] for host, result in results.items()}
+    assert facts["packs"] == {"__kmod_build_module_sha256": MODULE_SUM, "__kmod_build_std_pack_sha256": PACK_SUM,
+                              "__kmod_build_std_id": "0123456789abcdef", "__kmod_build_std_packed_by_make": True}
+    assert facts["has-it"] == {"__kmod_build_module_sha256": MODULE_SUM, "__kmod_build_std_pack_sha256": "",
+                               "__kmod_build_std_id": "fedcba9876543210", "__kmod_build_std_packed_by_make": False}
+    assert facts["built-already"] == {"__kmod_build_module_sha256": "", "__kmod_build_std_pack_sha256": "",
+                                      "__kmod_build_std_id": "fedcba9876543210", "__kmod_build_std_packed_by_make": False}
+    assert not (tmp_path / "built-already" / "build.log").exists()
+
+
+def fetch_play(tmp_path, hosts, tasks):
+    """Run `tasks` in a block whose rescue notes the failure; {host: failure message or ''}."""
+    tasks = [{"name": "Fetch as the role does", "block": tasks, "rescue": [
+                 {"name": "Note the failure", "ansible.builtin.set_fact": {
+                     "__test_failure": "{{ ansible_failed_task.name }}: {{ ansible_failed_result.msg }}"}}]},
+             {"name": "Say how the fetch went", "ansible.builtin.debug": {"msg": "{{ __test_failure | default('') }}"}}]
+    return {host: result["msg"] for host, result in play(tmp_path, hosts, tasks).items()}
+
+
+def test_roulette_ko_is_fetched_checked_and_described_in_build_json(tmp_path):
+    """cache_store.yml's fetch: checked against make's sum, or the host's when make did not run;
+    another sum stops the build; the fetch with privileges (the rescue, here after a sum the
+    action refuses) hashes the module itself. build.json records the fetched module's sum."""
+    module = b"\x7fELF module\n"
+    cases = {"make-ran": hashlib.sha256(module).hexdigest(), "make-did-not-run": "",
+             "another-sum": "0" * 64, "rescued": "not a sum"}
+    hosts = {}
+    for host, sha256 in cases.items():
+        root = tmp_path / ("build-" + host)
+        (root / "k" / "src").mkdir(parents=True)
+        (root / "k" / "src" / "roulette.ko").write_bytes(module)
+        hosts[host] = {"kmod_build_root": str(root), "__kmod_build_key": "k", "__kmod_build_tmp": str(tmp_path / ("tmp-" + host)),
+                       "__kmod_build_module_sha256": sha256, "__kmod_build_make": {"skipped": True},
+                       "__kmod_build_parts": {"kernel_release": RELEASE}, "rust_toolchain_version": "1.85.0"}
+    path = "roles/kmod_build/tasks/cache_store.yml"
+    said = fetch_play(tmp_path, hosts, [role_task(path, "Fetch roulette.ko, as the login user or else with privileges"),
+                                        role_task(path, "Describe the build next to the module")])
+    assert said["another-sum"].startswith("Refuse a module whose sha256 is not the expected one: ")
+    assert "has sha256 %s, not the expected %s" % (hashlib.sha256(module).hexdigest(), "0" * 64) in said["another-sum"]
+    assert os.listdir(tmp_path / "tmp-another-sum") == []
+    for host in ("make-ran", "make-did-not-run", "rescued"):
+        assert said[host] == "", (host, said[host])
+        assert (tmp_path / ("tmp-" + host) / "roulette.ko").read_bytes() == module
+        info = json.loads((tmp_path / ("tmp-" + host) / "build.json").read_text())
+        assert (info["sha256"], info["size"]) == (hashlib.sha256(module).hexdigest(), len(module)), host
+
+
+def test_the_packed_std_library_is_fetched_checked(tmp_path):
+    """std_keep.yml's fetch: checked against the sum make printed when it packed; packed by the
+    role's own task (make did not run), against the host's; another sum stops the build."""
+    pack = b"packed std\n"
+    cases = {"make-packed": (True, hashlib.sha256(pack).hexdigest()),
+             # A sum from an earlier make of another release is not the pack's: not used.
+             "task-packed": (False, "1" * 64),
+             "another-sum": (True, "2" * 64)}
+    hosts = {}
+    for host, (by_make, sha256) in cases.items():
+        (tmp_path / host).mkdir()
+        (tmp_path / host / "std.tar.gz").write_bytes(pack)
+        hosts[host] = {"__pack": str(tmp_path / host / "std.tar.gz"), "__tmp": str(tmp_path / "controller" / (".tmp-id-" + host)),
+                       "__kmod_build_std_packed_by_make": by_make, "__kmod_build_std_pack_sha256": sha256}
+    said = fetch_play(tmp_path, hosts, [role_task("roles/kmod_build/tasks/std_keep.yml", "Fetch the packed std library")])
+    assert said["another-sum"].startswith("Refuse a pack whose sha256 is not the expected one: "), said["another-sum"]
+    assert said["make-packed"] == said["task-packed"] == ""
+    assert sorted(os.listdir(tmp_path / "controller")) == [".tmp-id-make-packed.tar.gz", ".tmp-id-task-packed.tar.gz"]
+    assert (tmp_path / "controller" / ".tmp-id-task-packed.tar.gz").read_bytes() == pack
 
 
 def test_make_runs_in_the_foreground_of_its_task():
