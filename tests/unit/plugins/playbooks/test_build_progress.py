@@ -323,9 +323,9 @@ def test_the_sums_make_printed_become_the_facts_the_fetches_use(tmp_path):
 
 def fetch_play(tmp_path, hosts, tasks):
     """Run `tasks` in a block whose rescue notes the failure; {host: failure message or ''}."""
-    tasks = [{"name": "Fetch as the role does", "block": tasks, "rescue": [
-                 {"name": "Note the failure", "ansible.builtin.set_fact": {
-                     "__test_failure": "{{ ansible_failed_task.name }}: {{ ansible_failed_result.msg }}"}}]},
+    note = {"name": "Note the failure", "ansible.builtin.set_fact": {
+        "__test_failure": "{{ ansible_failed_task.name }}: {{ ansible_failed_result.msg }}"}}
+    tasks = [{"name": "Fetch as the role does", "block": tasks, "rescue": [note]},
              {"name": "Say how the fetch went", "ansible.builtin.debug": {"msg": "{{ __test_failure | default('') }}"}}]
     return {host: result["msg"] for host, result in play(tmp_path, hosts, tasks).items()}
 
