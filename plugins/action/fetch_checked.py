@@ -13,7 +13,6 @@ every case (stat, or slurp under become), seconds each on an emulated host.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -22,20 +21,10 @@ from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure, AnsibleE
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.rustkmod.roulette.plugins.modules.fetch_checked import ARGUMENT_SPEC
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.controller_files import file_sha256
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 OCTAL_MODE = re.compile(r"[0-7]{3,4}")
-
-
-def file_sha256(path):
-    """(sha256 hex digest, size in bytes) of a file on the controller."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def parse_mode(value):

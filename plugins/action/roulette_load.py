@@ -13,22 +13,14 @@ module run) and a node in calls of their own. Without `src` it only runs the mod
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.controller_files import file_sha256
+
 MODULE = "rustkmod.roulette.roulette_load"
-
-
-def file_sha256(path):
-    """SHA-256 of the controller's file at `path`."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def not_installed(msg):
@@ -58,7 +50,7 @@ class ActionModule(ActionBase):
         if not os.path.isabs(src):
             return dict(result, **not_installed("src must be an absolute path to a module file on the controller, not %r" % src))
         try:
-            sha256 = file_sha256(src)
+            sha256 = file_sha256(src)[0]
         except OSError as error:
             return dict(result, **not_installed("Reading %s on the controller failed: %s" % (src, error)))
         if args.get("sha256") not in (None, sha256):

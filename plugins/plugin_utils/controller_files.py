@@ -15,6 +15,7 @@ swapped for a FIFO between the two looks is refused too.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 
@@ -86,3 +87,14 @@ def open_regular(path):
     except BaseException:
         os.close(fd)
         raise
+
+
+def file_sha256(path):
+    """(SHA-256 hex digest, size in bytes) of the regular file at `path` (open_regular's errors)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open_regular(path) as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import stat
 
 import pytest
 from ansible_collections.rustkmod.roulette.plugins.plugin_utils import controller_files
-from ansible_collections.rustkmod.roulette.plugins.plugin_utils.controller_files import NotRegularFileError, file_kind, open_regular
+from ansible_collections.rustkmod.roulette.plugins.plugin_utils.controller_files import NotRegularFileError, file_kind, file_sha256, open_regular
 
 
 def test_a_regular_file_and_a_link_to_one(tmp_path):
@@ -78,3 +79,13 @@ def test_file_kind():
     assert file_kind(stat.S_IFREG) == "a regular file"
     assert file_kind(stat.S_IFBLK) == "a block device"
     assert file_kind(stat.S_IFLNK) == "a symbolic link"
+
+
+def test_file_sha256_gives_the_sum_and_size_of_a_regular_file_only(tmp_path):
+    path = tmp_path / "roulette.ko"
+    path.write_bytes(b"\x7fELF" + b"x" * (3 << 20))
+    assert file_sha256(str(path)) == (hashlib.sha256(path.read_bytes()).hexdigest(), 4 + (3 << 20))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(NotRegularFileError):
+        file_sha256(str(fifo))
