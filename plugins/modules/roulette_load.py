@@ -160,6 +160,7 @@ import tempfile
 import shlex
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.rustkmod.roulette.plugins.module_utils.directories import make_dirs
 from ansible_collections.rustkmod.roulette.plugins.module_utils.dkms import status_output
 from ansible_collections.rustkmod.roulette.plugins.module_utils.driver_state import STATE_OPTIONS, DriverState
 from ansible_collections.rustkmod.roulette.plugins.module_utils.roulette import DRIVER_NAME
@@ -179,17 +180,6 @@ file_sha256 = DriverState.sha256
 
 class InstallError(Exception):
     """The module file could not be installed; nothing was changed."""
-
-
-def make_dirs(directory):
-    """Make `directory` and its missing parents, each root's with mode 0755 whatever the umask."""
-    missing = []
-    while directory and not os.path.isdir(directory):
-        missing.append(directory)
-        directory = os.path.dirname(directory)
-    for path in reversed(missing):
-        os.mkdir(path, 0o755)
-        os.chmod(path, 0o755)
 
 
 def install(src, dest, sha256):

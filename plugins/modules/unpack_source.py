@@ -103,6 +103,7 @@ import tempfile
 import zlib
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.rustkmod.roulette.plugins.module_utils.directories import make_dirs
 
 ARGUMENT_SPEC = {
     "src": {"type": "path", "required": True},
@@ -196,19 +197,12 @@ class SourceUnpacker:
 
     def make_directories(self, path):
         """Create `path` and its missing parents, each with mode 0755 whatever the umask."""
-        missing = []
-        while not os.path.isdir(path):
-            missing.append(path)
-            path = os.path.dirname(path)
-        for directory in reversed(missing):
-            try:
-                os.mkdir(directory)
-                os.chmod(directory, DIRECTORY_MODE)
-            except FileExistsError:
-                if not os.path.isdir(directory):
-                    self.fail("Cannot create %s: a file is in the way" % directory)
-            except OSError as error:
-                self.fail("Cannot create %s: %s" % (directory, error))
+        try:
+            make_dirs(path, DIRECTORY_MODE)
+        except FileExistsError as error:
+            self.fail("Cannot create %s: a file is in the way" % error.filename)
+        except OSError as error:
+            self.fail("Cannot create %s: %s" % (error.filename, error))
 
     def unpack_beside(self, parent):
         """tar into a new directory in dest's parent, then rename it to dest.
