@@ -17,6 +17,7 @@ from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure, AnsibleE
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rustkmod.roulette.plugins.action.fetch_checked import ActionModule
 from ansible_collections.rustkmod.roulette.plugins.modules import fetch_checked as fetch_checked_module
+from action_fakes import fake_task
 
 SRC = "/var/lib/rustkmod-roulette/build/k/src/roulette.ko"
 CONTENT = b"\x7fELF roulette.ko, as make left it\n"
@@ -51,12 +52,7 @@ def host(tmp_path):
 def action(connection, args, check_mode=False, stat=None):
     """The action on `connection`; `stat` is what ansible.builtin.stat would return, and
     the modules it was asked to run are in action.modules_run."""
-    task = MagicMock()
-    task.args = args
-    task.check_mode = check_mode
-    task.async_val = 0
-    task.diff = False
-    plugin = ActionModule(task, connection, MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+    plugin = ActionModule(fake_task(args, check_mode), connection, MagicMock(), loader=None, templar=None, shared_loader_obj=None)
     plugin.modules_run = []
 
     def execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):

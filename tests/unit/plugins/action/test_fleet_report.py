@@ -12,6 +12,7 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rustkmod.roulette.plugins.action.fleet_report import ActionModule
 from ansible_collections.rustkmod.roulette.plugins.modules import fleet_report as fleet_report_module
+from action_fakes import fake_connection, fake_task
 
 RECORDS = {
     "dead1": {"outcome": "spun", "roulette": {"spins_done": 7, "survived": 6, "died": 1, "chance": 5, "stop_reason": "death",
@@ -22,14 +23,8 @@ RECORDS = {
 
 
 def action(args, check_mode=False):
-    task = MagicMock()
-    task.args = args
-    task.check_mode = check_mode
-    task.async_val = 0
-    task.diff = False
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    return ActionModule(task, connection, MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+    return ActionModule(fake_task(args, check_mode), fake_connection(), MagicMock(), loader=None, templar=None,
+                        shared_loader_obj=None)
 
 
 def test_writes_the_four_files(tmp_path):

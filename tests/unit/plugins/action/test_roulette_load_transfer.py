@@ -12,6 +12,7 @@ from unittest.mock import MagicMock
 import pytest
 from ansible.errors import AnsibleError
 from ansible_collections.rustkmod.roulette.plugins.action.roulette_load import ActionModule
+from action_fakes import fake_connection, fake_task
 
 ARGS = {"kernel": "6.1.0-57-amd64", "params": "chance=0", "marker": "run 7", "module_path": "/lib/modules/k/extra/roulette.ko"}
 
@@ -20,13 +21,8 @@ class Recorder(ActionModule):
     """The action with the host's side recorded: tmp dir, transfers, module runs, removal."""
 
     def __init__(self, args, check_mode=False):
-        task = MagicMock()
-        task.args = args
-        task.check_mode = check_mode
-        task.async_val = 0
-        task.diff = False
-        connection = MagicMock()
-        connection._shell.tmpdir = None
+        task = fake_task(args, check_mode)
+        connection = fake_connection()
         connection._shell.join_path = lambda *parts: "/".join(parts)
         super().__init__(task, connection, MagicMock(), loader=None, templar=None, shared_loader_obj=None)
         self.calls = []

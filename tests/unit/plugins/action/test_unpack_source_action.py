@@ -11,6 +11,7 @@ import pytest
 from ansible.errors import AnsibleError
 from ansible.parsing.dataloader import DataLoader
 from ansible_collections.rustkmod.roulette.plugins.action.unpack_source import ActionModule
+from action_fakes import fake_connection, fake_task
 
 REMOTE_TMP = "/home/deploy/.ansible/tmp/ansible-tmp-1-2-3"
 
@@ -20,13 +21,9 @@ class Host:
 
     def __init__(self, tmp_path, check_mode=False):
         self.calls = []
-        self.task = MagicMock()
-        self.task.check_mode = check_mode
-        self.task.async_val = 0
-        self.task.diff = False
+        self.task = fake_task(check_mode=check_mode)
         self.task.get_search_path.return_value = [str(tmp_path)]
-        self.connection = MagicMock()
-        self.connection._shell.tmpdir = None
+        self.connection = fake_connection()
         self.connection._shell.join_path.side_effect = posixpath.join
         self.connection.put_file.side_effect = lambda local, remote: self.calls.append(("put", local, remote))
 
