@@ -199,24 +199,36 @@ esac
 """
 
 
-def test_make_is_bounded_by_kmod_build_timeout_and_the_error_says_which_bound(tmp_path):
-    """The role's make task, with its rescue's explanation, on a make that outlives the bound and one that fails."""
+def fake_make_bin(tmp_path, **scripts):
+    """tmp_path/bin with the fake make (FAKE_MAKE) and the other `scripts` ({name: text}), executable."""
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
-    (fake_bin / "make").write_text(FAKE_MAKE)
-    (fake_bin / "make").chmod(0o755)
+    for name, text in dict(scripts, make=FAKE_MAKE).items():
+        (fake_bin / name).write_text(text)
+        (fake_bin / name).chmod(0o755)
+    return fake_bin
+
+
+def make_host(tmp_path, fake_bin, name, fake_make, **overrides):
+    """The variables the make task reads, for a host whose build tree is tmp_path/name and whose
+    make is the fake one doing `fake_make` (its FAKE_MAKE)."""
+    tree = tmp_path / name
+    (tree / "src").mkdir(parents=True)
+    return dict({"__dir": str(tree), "__log": str(tree / "build.log"), "__kmod_build_release": RELEASE,
+                 "kmod_build_timeout": 60, "kmod_build_jobs": 1, "kmod_build_std_cache": str(tmp_path / "std"),
+                 "rust_toolchain_id": "t", "kernel_headers_build_dirs": {RELEASE: "/usr/src/linux-headers-" + RELEASE},
+                 "__kmod_build_std_to_controller": False,
+                 "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]), "FAKE_MAKE": fake_make}},
+                **overrides)
+
+
+def test_make_is_bounded_by_kmod_build_timeout_and_the_error_says_which_bound(tmp_path):
+    """The role's make task, with its rescue's explanation, on a make that outlives the bound and one that fails."""
+    fake_bin = fake_make_bin(tmp_path)
     (fake_bin / "nap").symlink_to(shutil.which("sleep"))
-    hosts = {}
-    for host in ("slow", "broken"):
-        tree = tmp_path / host
-        (tree / "src").mkdir(parents=True)
-        hosts[host] = {"__dir": str(tree), "__log": str(tree / "build.log"), "__kmod_build_release": RELEASE,
-                       "__kmod_build_key": "k-" + host, "kmod_build_root": str(tmp_path), "kmod_build_timeout": 2,
-                       "kmod_build_jobs": 1, "kmod_build_std_cache": str(tmp_path / "std"), "rust_toolchain_id": "t",
-                       "__kmod_build_std_to_controller": False,
-                       "kernel_headers_build_dirs": {RELEASE: "/usr/src/linux-headers-" + RELEASE},
-                       "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]),
-                                              "FAKE_MAKE": "sleep" if host == "slow" else "fail"}}
+    hosts = {host: make_host(tmp_path, fake_bin, host, "sleep" if host == "slow" else "fail",
+                             __kmod_build_key="k-" + host, kmod_build_root=str(tmp_path), kmod_build_timeout=2)
+             for host in ("slow", "broken")}
     path = "roles/kmod_build/tasks/build_release.yml"
     explain = role_task(path, "Explain why the build failed")
     tasks = [{"name": "Build and explain", "block": [
@@ -239,21 +251,9 @@ def test_make_is_bounded_by_kmod_build_timeout_and_the_error_says_which_bound(tm
 def test_make_runs_as_many_jobs_as_the_build_host_has_processors(tmp_path):
     """kmod_build_jobs 0 (the default) counts the build host's processors there: preflight
     gathers only the minimal facts, which hold no processor count (it used to be -j2 always)."""
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    (fake_bin / "make").write_text(FAKE_MAKE)
-    (fake_bin / "nproc").write_text("#!/bin/sh\necho 7\n")
-    for tool in ("make", "nproc"):
-        (fake_bin / tool).chmod(0o755)
-    hosts = {}
-    for host, jobs in (("every-processor", 0), ("three", 3)):
-        tree = tmp_path / host
-        (tree / "src").mkdir(parents=True)
-        hosts[host] = {"__dir": str(tree), "__log": str(tree / "build.log"), "__kmod_build_release": RELEASE,
-                       "kmod_build_timeout": 60, "kmod_build_jobs": jobs, "kmod_build_std_cache": str(tmp_path / "std"),
-                       "rust_toolchain_id": "t", "kernel_headers_build_dirs": {RELEASE: "/usr/src/linux-headers-" + RELEASE},
-                       "__kmod_build_std_to_controller": False,
-                       "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]), "FAKE_MAKE": "done"}}
+    fake_bin = fake_make_bin(tmp_path, nproc="#!/bin/sh\necho 7\n")
+    hosts = {host: make_host(tmp_path, fake_bin, host, "done", kmod_build_jobs=jobs)
+             for host, jobs in (("every-processor", 0), ("three", 3))}
     play(tmp_path, hosts, [role_task("roles/kmod_build/tasks/build_release.yml", "Build roulette.ko (make)")])
     assert (tmp_path / "every-processor" / "build.log").read_text().startswith("fake make -j7 -C ")
     assert (tmp_path / "three" / "build.log").read_text().startswith("fake make -j3 -C ")
@@ -267,19 +267,10 @@ def test_make_packs_the_std_library_only_for_the_controller_and_says_its_id(tmp_
     """STD_PACK goes to make when the controller is to keep the std library; the task prints the
     sha256 of roulette.ko, and with STD_PACK the pack's and the id make wrote beside it, which
     std_keep.yml names the controller's copy by: the fetches check against these sums."""
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    (fake_bin / "make").write_text(FAKE_MAKE)
-    (fake_bin / "make").chmod(0o755)
-    hosts = {}
-    for host, to_controller in (("keeps", True), ("has-it", False)):
-        tree = tmp_path / host
-        (tree / "src").mkdir(parents=True)
-        hosts[host] = {"__dir": str(tree), "__log": str(tree / "build.log"), "__kmod_build_release": RELEASE,
-                       "kmod_build_timeout": 60, "kmod_build_jobs": 1, "kmod_build_std_cache": str(tmp_path / "std"),
-                       "rust_toolchain_id": "t", "kernel_headers_build_dirs": {RELEASE: "/usr/src/linux-headers-" + RELEASE},
-                       "__kmod_build_std_to_controller": to_controller, "__kmod_build_std_pack": str(tree / "std.tar.gz"),
-                       "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]), "FAKE_MAKE": "pack"}}
+    fake_bin = fake_make_bin(tmp_path)
+    hosts = {host: make_host(tmp_path, fake_bin, host, "pack", __kmod_build_std_to_controller=to_controller,
+                             __kmod_build_std_pack=str(tmp_path / host / "std.tar.gz"))
+             for host, to_controller in (("keeps", True), ("has-it", False))}
     results = play(tmp_path, hosts, [role_task("roles/kmod_build/tasks/build_release.yml", "Build roulette.ko (make)")])
     assert results["keeps"]["stdout_lines"] == ["roulette.ko " + MODULE_SUM, "std-pack " + PACK_SUM,
                                                 "std-id 0123456789abcdef"]
@@ -291,22 +282,13 @@ def test_make_packs_the_std_library_only_for_the_controller_and_says_its_id(tmp_
 def test_the_sums_make_printed_become_the_facts_the_fetches_use(tmp_path):
     """After make: the sums and the std id it printed; after no make (creates: roulette.ko was
     there) no sum, and the std id std_receive.yml asked is kept."""
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    (fake_bin / "make").write_text(FAKE_MAKE)
-    (fake_bin / "make").chmod(0o755)
-    hosts = {}
-    for host, to_controller in (("packs", True), ("has-it", False), ("built-already", True)):
-        tree = tmp_path / host
-        (tree / "src").mkdir(parents=True)
-        hosts[host] = {"__dir": str(tree), "__log": str(tree / "build.log"), "__kmod_build_release": RELEASE,
-                       "kmod_build_timeout": 60, "kmod_build_jobs": 1, "kmod_build_std_cache": str(tmp_path / "std"),
-                       "rust_toolchain_id": "t", "kernel_headers_build_dirs": {RELEASE: "/usr/src/linux-headers-" + RELEASE},
-                       "__kmod_build_std_to_controller": to_controller, "__kmod_build_std_pack": str(tree / "std.tar.gz"),
-                       # What std_receive.yml noted before make.
-                       "__kmod_build_std_id": "" if host == "packs" else "fedcba9876543210",
-                       "__kmod_build_std_packed_by_make": False,
-                       "rust_toolchain_env": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"]), "FAKE_MAKE": "pack"}}
+    fake_bin = fake_make_bin(tmp_path)
+    # __kmod_build_std_id and _packed_by_make: what std_receive.yml noted before make.
+    hosts = {host: make_host(tmp_path, fake_bin, host, "pack", __kmod_build_std_to_controller=to_controller,
+                             __kmod_build_std_pack=str(tmp_path / host / "std.tar.gz"),
+                             __kmod_build_std_id="" if host == "packs" else "fedcba9876543210",
+                             __kmod_build_std_packed_by_make=False)
+             for host, to_controller in (("packs", True), ("has-it", False), ("built-already", True))}
     (tmp_path / "built-already" / "src" / "roulette.ko").write_text("an earlier build's\n")
     path = "roles/kmod_build/tasks/build_release.yml"
     results = play(tmp_path, hosts, [role_task(path, "Build roulette.ko (make)"),
